@@ -1,0 +1,2 @@
+//! Prepaid balance ledger with a crash-safe journal (work in progress).
+#![no_std]
