@@ -1,0 +1,1 @@
+//! Packed BCD codecs (work in progress).

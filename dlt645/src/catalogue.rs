@@ -1,0 +1,1 @@
+//! The data-identifier catalogue (work in progress).

@@ -1,0 +1,1 @@
+//! Exact decoding of data-item values (work in progress).

@@ -1,0 +1,2 @@
+//! Protocol-neutral meter readings (work in progress).
+#![no_std]
