@@ -1,0 +1,1272 @@
+//! Requests and replies: the meaning of a frame's data field.
+//!
+//! [`Request`] and [`Reply`] cover every function of both editions. Each converts to
+//! a [`FrameRepr`] (`to_frame`) and back (`parse`), so the same types build what a
+//! reader sends, what a simulated meter answers, and what a capture contains.
+//!
+//! ```
+//! use dlt645::{Address, Di, message::{ReadSelector, Reply, Request}};
+//!
+//! let meter: Address = "123456789012".parse()?;
+//! let read = Request::Read { di: Di::V2007(0x0001_0000), selector: ReadSelector::Current };
+//! let mut out = [0u8; 32];
+//! let n = read.to_frame(meter)?.emit(4, &mut out)?;
+//! assert_eq!(
+//!     out[..n],
+//!     [0xFE, 0xFE, 0xFE, 0xFE, 0x68, 0x12, 0x90, 0x78, 0x56, 0x34, 0x12, 0x68,
+//!      0x11, 0x04, 0x33, 0x33, 0x34, 0x33, 0x68, 0x16]
+//! );
+//!
+//! // The meter's answer: 1234.56 kWh.
+//! let answer = [0x68, 0x12, 0x90, 0x78, 0x56, 0x34, 0x12, 0x68, 0x91, 0x08,
+//!               0x33, 0x33, 0x34, 0x33, 0x89, 0x67, 0x45, 0x33, 0x54, 0x16];
+//! let frame = dlt645::Frame::new_checked(&answer[..])?;
+//! let Reply::Read { di, data, more } = Reply::parse(&dlt645::FrameRepr::parse(&frame))? else {
+//!     unreachable!()
+//! };
+//! assert_eq!((di, &data[..], more), (Di::V2007(0x0001_0000), &[0x56, 0x34, 0x12, 0x00][..], false));
+//! # Ok::<(), dlt645::Error>(())
+//! ```
+
+use core::{fmt, str::FromStr};
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+
+use crate::{
+    Address, Di, Edition, Error,
+    control::{Control, Direction, Function},
+    frame::{FrameRepr, Payload},
+};
+
+/// Password level and password: `PA P0 P1 P2` on the wire.
+///
+/// Written as 8 hex digits, level first and the password most significant digit
+/// first: `"02123456"` is level 02, password 123456 (wire `02 56 34 12`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt-1", derive(defmt::Format))]
+pub struct Password {
+    /// Level 00..=09, 00 the highest. The State Grid security extension uses 0x96 and
+    /// 0x97 (ciphertext or plaintext with MAC).
+    pub level: u8,
+    /// `P0 P1 P2`, wire order (low byte first).
+    pub code: [u8; 3],
+}
+
+impl Password {
+    fn to_wire(self) -> [u8; 4] {
+        [self.level, self.code[0], self.code[1], self.code[2]]
+    }
+
+    fn from_wire(b: [u8; 4]) -> Self {
+        Password { level: b[0], code: [b[1], b[2], b[3]] }
+    }
+}
+
+impl FromStr for Password {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let [level, p2, p1, p0] =
+            parse_hex_word(s).ok_or(Error::Address { reason: "password must be 8 hex digits" })?;
+        Ok(Password { level, code: [p0, p1, p2] })
+    }
+}
+
+impl fmt::Display for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [p0, p1, p2] = self.code;
+        write!(f, "{:02X}{p2:02X}{p1:02X}{p0:02X}", self.level)
+    }
+}
+
+/// Operator code `C0 C1 C2 C3`, recorded by the meter with every write and clear.
+/// Written as 8 hex digits, most significant first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt-1", derive(defmt::Format))]
+pub struct OperatorCode(pub [u8; 4]);
+
+impl FromStr for OperatorCode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let mut word = parse_hex_word(s)
+            .ok_or(Error::Address { reason: "operator code must be 8 hex digits" })?;
+        word.reverse();
+        Ok(OperatorCode(word))
+    }
+}
+
+impl fmt::Display for OperatorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().rev().try_for_each(|b| write!(f, "{b:02X}"))
+    }
+}
+
+/// Four bytes from 8 hex digits, most significant first.
+fn parse_hex_word(s: &str) -> Option<[u8; 4]> {
+    let s = s.as_bytes();
+    if s.len() != 8 {
+        return None;
+    }
+    let mut out = [0; 4];
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        let digit = |c: u8| char::from(c).to_digit(16);
+        let value = digit(pair[0])? * 16 + digit(pair[1])?;
+        *o = u8::try_from(value).ok()?;
+    }
+    Some(out)
+}
+
+/// A communication rate, as the one-bit-per-rate characteristic word of function 0x17
+/// (and DI 04000703) encodes it: bit 1 = 600, bit 2 = 1200, bit 3 = 2400, bit 4 = 4800,
+/// bit 5 = 9600, bit 6 = 19200 bit/s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt-1", derive(defmt::Format))]
+pub enum BaudRate {
+    /// 600 bit/s.
+    B600,
+    /// 1200 bit/s.
+    B1200,
+    /// 2400 bit/s, the usual 2007 default.
+    B2400,
+    /// 4800 bit/s.
+    B4800,
+    /// 9600 bit/s.
+    B9600,
+    /// 19200 bit/s.
+    B19200,
+}
+
+impl BaudRate {
+    const ALL: [BaudRate; 6] = [
+        BaudRate::B600,
+        BaudRate::B1200,
+        BaudRate::B2400,
+        BaudRate::B4800,
+        BaudRate::B9600,
+        BaudRate::B19200,
+    ];
+
+    /// Bits per second.
+    pub const fn bits_per_second(self) -> u32 {
+        match self {
+            BaudRate::B600 => 600,
+            BaudRate::B1200 => 1200,
+            BaudRate::B2400 => 2400,
+            BaudRate::B4800 => 4800,
+            BaudRate::B9600 => 9600,
+            BaudRate::B19200 => 19200,
+        }
+    }
+
+    /// The rate for a number of bits per second, if it is one of the six.
+    pub fn from_bits_per_second(bps: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.bits_per_second() == bps)
+    }
+
+    /// The characteristic word: exactly one bit set.
+    pub const fn to_word(self) -> u8 {
+        match self {
+            BaudRate::B600 => 0x02,
+            BaudRate::B1200 => 0x04,
+            BaudRate::B2400 => 0x08,
+            BaudRate::B4800 => 0x10,
+            BaudRate::B9600 => 0x20,
+            BaudRate::B19200 => 0x40,
+        }
+    }
+
+    /// The rate a characteristic word selects; `None` unless exactly one of bits 1..=6
+    /// is set.
+    pub fn from_word(word: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.to_word() == word)
+    }
+}
+
+/// When a freeze (0x16) takes effect: minute, hour, day and month, each either a value
+/// or the periodic wildcard 99 (`None`). All four `None` means "freeze now".
+///
+/// Wire order `mm hh DD MM` (the order of every other DL/T 645 time field; one
+/// implementation sends `MM DD hh mm`, which this crate does not follow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt-1", derive(defmt::Format))]
+pub struct FreezeTime {
+    /// Month 1..=12, or every month.
+    pub month: Option<u8>,
+    /// Day 1..=31, or every day.
+    pub day: Option<u8>,
+    /// Hour 0..=23, or every hour.
+    pub hour: Option<u8>,
+    /// Minute 0..=59.
+    pub minute: Option<u8>,
+}
+
+/// Relay command byte `N1` of function 0x1C (State Grid extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt-1", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum RelayCommand {
+    /// 0x1A: open the relay (cut supply).
+    Trip,
+    /// 0x1B: allow the customer to close the relay.
+    CloseAllowed,
+    /// 0x1C: close the relay directly.
+    DirectClose,
+    /// 0x2A: alarm.
+    Alarm,
+    /// 0x2B: alarm off.
+    AlarmOff,
+    /// 0x3A: keep power on regardless of balance.
+    KeepPower,
+    /// 0x3B: release keep-power.
+    ReleaseKeepPower,
+    /// Any other byte, kept as sent.
+    Other(u8),
+}
+
+impl RelayCommand {
+    /// The command byte.
+    pub const fn to_byte(self) -> u8 {
+        match self {
+            RelayCommand::Trip => 0x1A,
+            RelayCommand::CloseAllowed => 0x1B,
+            RelayCommand::DirectClose => 0x1C,
+            RelayCommand::Alarm => 0x2A,
+            RelayCommand::AlarmOff => 0x2B,
+            RelayCommand::KeepPower => 0x3A,
+            RelayCommand::ReleaseKeepPower => 0x3B,
+            RelayCommand::Other(b) => b,
+        }
+    }
+
+    /// The command for a byte.
+    pub const fn from_byte(byte: u8) -> Self {
+        match byte {
+            0x1A => RelayCommand::Trip,
+            0x1B => RelayCommand::CloseAllowed,
+            0x1C => RelayCommand::DirectClose,
+            0x2A => RelayCommand::Alarm,
+            0x2B => RelayCommand::AlarmOff,
+            0x3A => RelayCommand::KeepPower,
+            0x3B => RelayCommand::ReleaseKeepPower,
+            other => RelayCommand::Other(other),
+        }
+    }
+}
+
+/// What a 2007 read (0x11) asks for besides the DI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt-1", derive(defmt::Format))]
+pub enum ReadSelector {
+    /// The current value (L = 4; for 1997 L = 2).
+    Current,
+    /// `N` blocks of load records (L = 5).
+    Blocks {
+        /// Number of blocks.
+        count: u8,
+    },
+    /// `N` blocks of load records from a given minute on (L = 10; `mm hh DD MM YY`).
+    LoadRecordsSince {
+        /// Number of blocks.
+        count: u8,
+        /// First record's time (seconds are not transmitted and must be 0).
+        since: NaiveDateTime,
+    },
+}
+
+/// The meter's error word (ERR) of an abnormal reply: a bitmask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt-1", derive(defmt::Format))]
+pub struct ErrorWord {
+    /// The ERR byte, 0x33 already removed.
+    pub bits: u8,
+    /// The edition, which names the bits.
+    pub edition: Edition,
+}
+
+/// One bit of an [`ErrorWord`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt-1", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum ErrorFlag {
+    /// 2007 b0: other error.
+    Other,
+    /// 2007 b1: no requested data.
+    NoData,
+    /// 2007 b2: wrong password or unauthorised.
+    Unauthorized,
+    /// 2007 b3: the communication rate cannot be changed.
+    BaudUnchangeable,
+    /// b4 (both editions): too many year time zones.
+    YearZonesExceeded,
+    /// b5 (both editions): too many day periods.
+    DayPeriodsExceeded,
+    /// b6 (both editions): too many tariffs.
+    TariffsExceeded,
+    /// 1997 b0: illegal data.
+    IllegalData,
+    /// 1997 b1: wrong data identifier.
+    WrongDi,
+    /// 1997 b2: wrong password.
+    WrongPassword,
+    /// A bit the edition reserves (2007 b7; 1997 b3 and b7).
+    Reserved(u8),
+}
+
+impl ErrorFlag {
+    /// A short English description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            ErrorFlag::Other => "other error",
+            ErrorFlag::NoData => "no requested data",
+            ErrorFlag::Unauthorized => "wrong password or unauthorised",
+            ErrorFlag::BaudUnchangeable => "baud rate cannot be changed",
+            ErrorFlag::YearZonesExceeded => "year time-zone count exceeded",
+            ErrorFlag::DayPeriodsExceeded => "day period count exceeded",
+            ErrorFlag::TariffsExceeded => "tariff count exceeded",
+            ErrorFlag::IllegalData => "illegal data",
+            ErrorFlag::WrongDi => "wrong data identifier",
+            ErrorFlag::WrongPassword => "wrong password",
+            ErrorFlag::Reserved(_) => "reserved bit",
+        }
+    }
+}
+
+impl ErrorWord {
+    /// The flag bit `bit` (0..=7) stands for in this edition.
+    pub const fn flag(self, bit: u8) -> ErrorFlag {
+        match (self.edition, bit) {
+            (Edition::V2007, 0) => ErrorFlag::Other,
+            (Edition::V2007, 1) => ErrorFlag::NoData,
+            (Edition::V2007, 2) => ErrorFlag::Unauthorized,
+            (Edition::V2007, 3) => ErrorFlag::BaudUnchangeable,
+            (Edition::V1997, 0) => ErrorFlag::IllegalData,
+            (Edition::V1997, 1) => ErrorFlag::WrongDi,
+            (Edition::V1997, 2) => ErrorFlag::WrongPassword,
+            (_, 4) => ErrorFlag::YearZonesExceeded,
+            (_, 5) => ErrorFlag::DayPeriodsExceeded,
+            (_, 6) => ErrorFlag::TariffsExceeded,
+            (_, other) => ErrorFlag::Reserved(other),
+        }
+    }
+
+    /// The flags that are set, lowest bit first.
+    pub fn flags(self) -> impl Iterator<Item = ErrorFlag> {
+        (0..8u8).filter(move |bit| self.bits & (1 << bit) != 0).map(move |bit| self.flag(bit))
+    }
+}
+
+/// The set flags' descriptions, separated by "; ", or "no error bit set".
+impl fmt::Display for ErrorWord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut flags = self.flags();
+        match flags.next() {
+            None => f.write_str("no error bit set"),
+            Some(first) => {
+                f.write_str(first.description())?;
+                flags.try_for_each(|flag| write!(f, "; {}", flag.description()))
+            }
+        }
+    }
+}
+
+/// A frame sent by the master (the reader) to a meter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+#[non_exhaustive]
+pub enum Request {
+    /// Read a data item: 0x11 (2007) or 0x01 (1997, only [`ReadSelector::Current`]).
+    Read {
+        /// What to read; its edition selects the function code.
+        di: Di,
+        /// Current value, or load-record blocks (2007).
+        selector: ReadSelector,
+    },
+    /// Ask for the next frame of a multi-frame answer: 0x12 (2007, with the frame
+    /// sequence number) or 0x02 (1997, DI only).
+    ReadSubsequent {
+        /// The item being read.
+        di: Di,
+        /// 2007: sequence number of the wanted frame, from 1. 1997: `None`.
+        seq: Option<u8>,
+    },
+    /// Ask for the last answer again: 0x03 (1997).
+    Reread,
+    /// Read the address of the one meter on the line: 0x13 (2007), sent to `AAAAAAAAAAAA`.
+    ReadAddress,
+    /// Write a data item: 0x14 (2007, with operator code) or 0x04 (1997, without).
+    Write {
+        /// The item to write; its edition selects the function code.
+        di: Di,
+        /// Password level and password.
+        password: Password,
+        /// Operator code: `Some` for 2007, `None` for 1997.
+        operator: Option<OperatorCode>,
+        /// The value bytes, wire order, without the 0x33 offset
+        /// (see [`crate::value::encode`]).
+        data: Payload,
+    },
+    /// Set the meter's address: 0x15 (2007) or 0x0A (1997).
+    WriteAddress {
+        /// Selects the function code.
+        edition: Edition,
+        /// The new address.
+        address: Address,
+    },
+    /// Broadcast time synchronisation: 0x08, no reply.
+    BroadcastTime {
+        /// The time to set (years 2000..=2099).
+        time: NaiveDateTime,
+    },
+    /// Freeze the registers: 0x16 (2007).
+    Freeze {
+        /// When; all wildcards means now.
+        at: FreezeTime,
+    },
+    /// Change the communication rate: 0x17 (2007) or 0x0C (1997).
+    ChangeBaud {
+        /// Selects the function code.
+        edition: Edition,
+        /// The new rate.
+        rate: BaudRate,
+    },
+    /// Change a password: 0x18 (2007: DI 04000C0x + old + new) or 0x0F (1997: old +
+    /// new).
+    ChangePassword {
+        /// 2007: the password's DI (04000C01..=04000C0A for levels 0..=9). 1997: `None`.
+        di: Option<Di>,
+        /// The current password.
+        old: Password,
+        /// The new password.
+        new: Password,
+    },
+    /// Clear maximum demand: 0x19 (2007: password + operator) or 0x10 (1997: password;
+    /// **unverified** layout).
+    ClearDemand {
+        /// Password level and password.
+        password: Password,
+        /// `Some` for 2007, `None` for 1997.
+        operator: Option<OperatorCode>,
+    },
+    /// Clear the meter: 0x1A (2007).
+    ClearMeter {
+        /// Password level and password.
+        password: Password,
+        /// Operator code.
+        operator: OperatorCode,
+    },
+    /// Clear events: 0x1B (2007).
+    ClearEvents {
+        /// Password level and password.
+        password: Password,
+        /// Operator code.
+        operator: OperatorCode,
+        /// Which events; `Di::V2007(0xFFFF_FFFF)` clears all.
+        di: Di,
+    },
+    /// Relay control: 0x1C (State Grid extension).
+    RelayControl {
+        /// Password level and password.
+        password: Password,
+        /// Operator code.
+        operator: OperatorCode,
+        /// What to do.
+        command: RelayCommand,
+        /// The command expires at this time (`ss mm hh DD MM YY` on the wire).
+        valid_until: NaiveDateTime,
+    },
+    /// Heartbeat broadcast: 0x1E (extension).
+    Heartbeat {
+        /// Timeout in minutes (one binary byte; **unverified**).
+        minutes: u8,
+    },
+    /// Security authentication with the meter's ESAM: 0x03 (2007). The layout belongs
+    /// to the State Grid security specification and is kept opaque.
+    SecurityAuth {
+        /// The data field, without the 0x33 offset.
+        data: Payload,
+    },
+}
+
+/// A frame sent by a meter in answer to a [`Request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+#[non_exhaustive]
+pub enum Reply {
+    /// Answer to a read: 0x91/0xB1 (2007) or 0x81/0xA1 (1997).
+    Read {
+        /// The item.
+        di: Di,
+        /// The value bytes after the DI, wire order, without the 0x33 offset
+        /// (decode with [`crate::value::decode`]).
+        data: Payload,
+        /// More frames follow (D5): continue with [`Request::ReadSubsequent`].
+        more: bool,
+    },
+    /// Answer to a read-subsequent: 0x92/0xB2 (2007) or 0x82/0xA2 (1997).
+    ReadSubsequent {
+        /// The item.
+        di: Di,
+        /// The value bytes between the DI and the sequence number.
+        data: Payload,
+        /// 2007: the frame's sequence number (last data byte). 1997: `None`.
+        seq: Option<u8>,
+        /// More frames follow.
+        more: bool,
+    },
+    /// Answer to read-address: 0x93, the meter's address in the data field.
+    ReadAddress {
+        /// The meter's address.
+        address: Address,
+    },
+    /// Acknowledgement of a write: 0x94 or 0x84.
+    WriteAck {
+        /// The edition of the acknowledged request.
+        edition: Edition,
+    },
+    /// Acknowledgement of a new address: 0x95 or 0x8A.
+    WriteAddressAck {
+        /// The edition of the acknowledged request.
+        edition: Edition,
+    },
+    /// Acknowledgement of a freeze: 0x96.
+    FreezeAck,
+    /// Answer to a rate change, echoing the accepted rate: 0x97 or 0x8C.
+    ChangeBaud {
+        /// The edition of the request.
+        edition: Edition,
+        /// The rate the meter switches to.
+        rate: BaudRate,
+    },
+    /// Answer to a password change, echoing the new password: 0x98 or 0x8F.
+    ChangePassword {
+        /// The edition of the request.
+        edition: Edition,
+        /// The new password.
+        new: Password,
+    },
+    /// Acknowledgement of a demand clear: 0x99 or 0x90.
+    ClearDemandAck {
+        /// The edition of the request.
+        edition: Edition,
+    },
+    /// Acknowledgement of a meter clear: 0x9A.
+    ClearMeterAck,
+    /// Acknowledgement of an event clear: 0x9B.
+    ClearEventsAck,
+    /// Acknowledgement of a relay command: 0x9C.
+    RelayControlAck,
+    /// Answer to security authentication: 0x83, kept opaque.
+    SecurityAuth {
+        /// The data field, without the 0x33 offset.
+        data: Payload,
+    },
+    /// An abnormal reply (D6 set): the meter refused, with its ERR word.
+    Abnormal {
+        /// The refused function.
+        function: Function,
+        /// Its edition.
+        edition: Edition,
+        /// Why.
+        error: ErrorWord,
+    },
+}
+
+/// Either kind of frame, told apart by the direction bit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde-1", derive(serde::Serialize))]
+pub enum Message {
+    /// Master to meter.
+    Request(Request),
+    /// Meter to master.
+    Reply(Reply),
+}
+
+impl Message {
+    /// Interprets a frame's data field according to its control byte.
+    ///
+    /// # Errors
+    ///
+    /// As [`Request::parse`] and [`Reply::parse`].
+    pub fn parse(frame: &FrameRepr) -> Result<Self, Error> {
+        match frame.control.direction() {
+            Direction::Request => Request::parse(frame).map(Message::Request),
+            Direction::Reply => Reply::parse(frame).map(Message::Reply),
+        }
+    }
+}
+
+/// Appends fields to a data field, failing when it would exceed 255 bytes.
+struct Writer {
+    data: Payload,
+}
+
+impl Writer {
+    fn new() -> Self {
+        Writer { data: Payload::new() }
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) -> Result<&mut Self, Error> {
+        self.data.extend_from_slice(bytes).map_err(|_| Error::DataTooLong {
+            len: self.data.len() + bytes.len(),
+            max: crate::frame::MAX_DATA_LEN,
+        })?;
+        Ok(self)
+    }
+
+    fn di(&mut self, di: Di) -> Result<&mut Self, Error> {
+        self.bytes(&di.to_wire()[..di.wire_len()])
+    }
+
+    fn frame(&mut self, address: Address, control: Control) -> FrameRepr {
+        FrameRepr { address, control, data: core::mem::take(&mut self.data) }
+    }
+}
+
+/// Reads fields from a data field front to back, naming the frame in errors.
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    control: u8,
+}
+
+impl<'a> Reader<'a> {
+    fn new(frame: &'a FrameRepr) -> Self {
+        Reader { data: &frame.data, pos: 0, control: frame.control.to_byte() }
+    }
+
+    /// Fails unless the data field is exactly one of the lengths in `allowed`.
+    fn expect_len(&self, allowed: &[usize], expected: &'static str) -> Result<usize, Error> {
+        let actual = self.data.len();
+        if allowed.contains(&actual) {
+            Ok(actual)
+        } else {
+            Err(Error::DataLength { control: self.control, expected, actual })
+        }
+    }
+
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        // Callers check the total length first, so this is in bounds; fall back to zeros
+        // rather than panic should that ever be wrong.
+        let mut out = [0; N];
+        if let Some(src) = self.data.get(self.pos..self.pos + N) {
+            out.copy_from_slice(src);
+        }
+        self.pos += N;
+        out
+    }
+
+    fn rest(&mut self) -> &'a [u8] {
+        let rest = self.data.get(self.pos..).unwrap_or_default();
+        self.pos = self.data.len();
+        rest
+    }
+
+    fn di(&mut self, edition: Edition) -> Di {
+        match edition {
+            Edition::V2007 => Di::from_wire_2007(self.take()),
+            Edition::V1997 => Di::from_wire_1997(self.take()),
+        }
+    }
+
+    fn payload(&mut self) -> Payload {
+        // A `FrameRepr` data field is at most 255 bytes, so the rest always fits.
+        Payload::from_slice(self.rest()).unwrap_or_default()
+    }
+
+    /// `[ss] mm hh DD MM YY` (seconds only when `N` is 6), years 2000..=2099.
+    fn datetime<const N: usize>(&mut self, field: &'static str) -> Result<NaiveDateTime, Error> {
+        let start = self.pos;
+        let raw: [u8; N] = self.take();
+        let mut v = [0u8; 6];
+        let skip = 6 - N;
+        for (i, byte) in raw.iter().enumerate() {
+            v[skip + i] = bcd_field(*byte, start + i, field)?;
+        }
+        let [ss, mm, hh, day, month, yy] = v;
+        NaiveDate::from_ymd_opt(2000 + i32::from(yy), u32::from(month), u32::from(day))
+            .and_then(|d| d.and_hms_opt(u32::from(hh), u32::from(mm), u32::from(ss)))
+            .ok_or(Error::Field { field, offset: start, byte: raw[0] })
+    }
+}
+
+/// One BCD byte holding 0..=99, or a field error naming its offset in the data field.
+fn bcd_field(byte: u8, offset: usize, field: &'static str) -> Result<u8, Error> {
+    crate::bcd::byte_to_u8(byte).ok_or(Error::Field { field, offset, byte })
+}
+
+/// The BCD byte of a chrono time field (all below 100; years are reduced mod 100).
+fn to_bcd(value: u32) -> u8 {
+    u8::try_from(value % 100).ok().and_then(crate::bcd::u8_to_byte).unwrap_or(0)
+}
+
+/// `[ss] mm hh DD MM YY` wire bytes of a time, seconds included when `N` is 6.
+fn datetime_wire<const N: usize>(t: &NaiveDateTime, field: &'static str) -> Result<[u8; N], Error> {
+    let year = t.year();
+    if !(2000..=2099).contains(&year) {
+        return Err(Error::Field { field, offset: 0, byte: 0 });
+    }
+    let full = [
+        to_bcd(t.second()),
+        to_bcd(t.minute()),
+        to_bcd(t.hour()),
+        to_bcd(t.day()),
+        to_bcd(t.month()),
+        to_bcd(year.unsigned_abs()),
+    ];
+    let mut out = [0; N];
+    out.copy_from_slice(&full[6 - N..]);
+    Ok(out)
+}
+
+fn freeze_field(value: Option<u8>) -> u8 {
+    value.map_or(0x99, |v| to_bcd(u32::from(v)))
+}
+
+fn edition_of(di: Option<Di>) -> Edition {
+    di.map_or(Edition::V2007, Di::edition)
+}
+
+impl Request {
+    /// The function this request invokes.
+    pub fn function(&self) -> Function {
+        match self {
+            Request::Read { .. } => Function::Read,
+            Request::ReadSubsequent { .. } => Function::ReadSubsequent,
+            Request::Reread => Function::Reread,
+            Request::ReadAddress => Function::ReadAddress,
+            Request::Write { .. } => Function::Write,
+            Request::WriteAddress { .. } => Function::WriteAddress,
+            Request::BroadcastTime { .. } => Function::BroadcastTime,
+            Request::Freeze { .. } => Function::Freeze,
+            Request::ChangeBaud { .. } => Function::ChangeBaud,
+            Request::ChangePassword { .. } => Function::ChangePassword,
+            Request::ClearDemand { .. } => Function::ClearDemand,
+            Request::ClearMeter { .. } => Function::ClearMeter,
+            Request::ClearEvents { .. } => Function::ClearEvents,
+            Request::RelayControl { .. } => Function::RelayControl,
+            Request::Heartbeat { .. } => Function::Heartbeat,
+            Request::SecurityAuth { .. } => Function::SecurityAuth,
+        }
+    }
+
+    /// The edition whose function code this request uses.
+    pub fn edition(&self) -> Edition {
+        match self {
+            Request::Read { di, .. }
+            | Request::ReadSubsequent { di, .. }
+            | Request::Write { di, .. } => di.edition(),
+            Request::Reread => Edition::V1997,
+            Request::WriteAddress { edition, .. } | Request::ChangeBaud { edition, .. } => *edition,
+            Request::ChangePassword { di, .. } => edition_of(*di),
+            Request::ClearDemand { operator, .. } => {
+                if operator.is_some() { Edition::V2007 } else { Edition::V1997 }
+            }
+            _ => Edition::V2007,
+        }
+    }
+
+    /// Whether a meter answers this request. Broadcast time and heartbeat get no reply.
+    pub fn expects_reply(&self) -> bool {
+        !matches!(self, Request::BroadcastTime { .. } | Request::Heartbeat { .. })
+    }
+
+    /// The frame carrying this request to `address`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DataTooLong`] when a write's data does not fit the 255-byte field;
+    /// [`Error::UnknownFunction`] for a combination the edition lacks (a 1997 load-record
+    /// read, a 2007 write without operator code, a 1997 one with); [`Error::Field`] for a
+    /// time outside 2000..=2099 or a load-record time with seconds.
+    pub fn to_frame(&self, address: Address) -> Result<FrameRepr, Error> {
+        let edition = self.edition();
+        let control = Control::request(self.function(), edition).ok_or(Error::UnknownFunction {
+            control: 0,
+            code: 0,
+        })?;
+        let lacking = Error::UnknownFunction { control: control.to_byte(), code: control.code() };
+        let mut w = Writer::new();
+        match self {
+            Request::Read { di, selector } => {
+                w.di(*di)?;
+                match (selector, edition) {
+                    (ReadSelector::Current, _) => {}
+                    (ReadSelector::Blocks { count }, Edition::V2007) => {
+                        w.bytes(&[*count])?;
+                    }
+                    (ReadSelector::LoadRecordsSince { count, since }, Edition::V2007) => {
+                        if since.second() != 0 {
+                            return Err(Error::Field {
+                                field: "load-record time (seconds are not sent)",
+                                offset: 0,
+                                byte: 0,
+                            });
+                        }
+                        w.bytes(&[*count])?.bytes(&datetime_wire::<5>(since, "load-record time")?)?;
+                    }
+                    (_, Edition::V1997) => return Err(lacking),
+                }
+            }
+            Request::ReadSubsequent { di, seq } => {
+                w.di(*di)?;
+                match (seq, edition) {
+                    (Some(seq), Edition::V2007) => {
+                        w.bytes(&[*seq])?;
+                    }
+                    (None, Edition::V1997) => {}
+                    _ => return Err(lacking),
+                }
+            }
+            Request::Reread | Request::ReadAddress => {}
+            Request::Write { di, password, operator, data } => {
+                w.di(*di)?.bytes(&password.to_wire())?;
+                match (operator, edition) {
+                    (Some(op), Edition::V2007) => {
+                        w.bytes(&op.0)?;
+                    }
+                    (None, Edition::V1997) => {}
+                    _ => return Err(lacking),
+                }
+                w.bytes(data)?;
+            }
+            Request::WriteAddress { address: new, .. } => {
+                w.bytes(&new.to_wire())?;
+            }
+            Request::BroadcastTime { time } => {
+                w.bytes(&datetime_wire::<6>(time, "broadcast time")?)?;
+            }
+            Request::Freeze { at } => {
+                w.bytes(&[
+                    freeze_field(at.minute),
+                    freeze_field(at.hour),
+                    freeze_field(at.day),
+                    freeze_field(at.month),
+                ])?;
+            }
+            Request::ChangeBaud { rate, .. } => {
+                w.bytes(&[rate.to_word()])?;
+            }
+            Request::ChangePassword { di, old, new } => {
+                if let Some(di) = di {
+                    w.di(*di)?;
+                }
+                w.bytes(&old.to_wire())?.bytes(&new.to_wire())?;
+            }
+            Request::ClearDemand { password, operator } => {
+                w.bytes(&password.to_wire())?;
+                if let Some(op) = operator {
+                    w.bytes(&op.0)?;
+                }
+            }
+            Request::ClearMeter { password, operator } => {
+                w.bytes(&password.to_wire())?.bytes(&operator.0)?;
+            }
+            Request::ClearEvents { password, operator, di } => {
+                w.bytes(&password.to_wire())?.bytes(&operator.0)?.di(*di)?;
+            }
+            Request::RelayControl { password, operator, command, valid_until } => {
+                w.bytes(&password.to_wire())?
+                    .bytes(&operator.0)?
+                    .bytes(&[command.to_byte(), 0x00])?
+                    .bytes(&datetime_wire::<6>(valid_until, "relay validity time")?)?;
+            }
+            Request::Heartbeat { minutes } => {
+                w.bytes(&[*minutes])?;
+            }
+            Request::SecurityAuth { data } => {
+                w.bytes(data)?;
+            }
+        }
+        Ok(w.frame(address, control))
+    }
+
+    /// Interprets a request frame.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Direction`] for a reply, [`Error::UnknownFunction`] for an unknown code,
+    /// [`Error::DataLength`] when the data field does not fit the function's layout,
+    /// [`Error::Field`] for a malformed time or rate word.
+    pub fn parse(frame: &FrameRepr) -> Result<Self, Error> {
+        let control = frame.control;
+        if control.direction() != Direction::Request {
+            return Err(Error::Direction {
+                control: control.to_byte(),
+                expected: Direction::Request,
+                found: Direction::Reply,
+            });
+        }
+        let (function, edition) = control.function(frame.data.len()).ok_or(
+            Error::UnknownFunction { control: control.to_byte(), code: control.code() },
+        )?;
+        let mut r = Reader::new(frame);
+        let v2007 = edition == Edition::V2007;
+        Ok(match function {
+            Function::Read if v2007 => {
+                let len = r.expect_len(&[4, 5, 10], "4, 5 or 10")?;
+                let di = r.di(edition);
+                let selector = match len {
+                    4 => ReadSelector::Current,
+                    5 => ReadSelector::Blocks { count: r.take::<1>()[0] },
+                    _ => ReadSelector::LoadRecordsSince {
+                        count: r.take::<1>()[0],
+                        since: r.datetime::<5>("load-record time")?,
+                    },
+                };
+                Request::Read { di, selector }
+            }
+            Function::Read => {
+                r.expect_len(&[2], "2")?;
+                Request::Read { di: r.di(edition), selector: ReadSelector::Current }
+            }
+            Function::ReadSubsequent if v2007 => {
+                r.expect_len(&[5], "5")?;
+                Request::ReadSubsequent { di: r.di(edition), seq: Some(r.take::<1>()[0]) }
+            }
+            Function::ReadSubsequent => {
+                r.expect_len(&[2], "2")?;
+                Request::ReadSubsequent { di: r.di(edition), seq: None }
+            }
+            Function::Reread => Request::Reread,
+            Function::ReadAddress => {
+                r.expect_len(&[0], "0")?;
+                Request::ReadAddress
+            }
+            Function::Write => {
+                let fixed = if v2007 { 12 } else { 6 };
+                if frame.data.len() < fixed {
+                    return Err(Error::DataLength {
+                        control: control.to_byte(),
+                        expected: if v2007 { "at least 12" } else { "at least 6" },
+                        actual: frame.data.len(),
+                    });
+                }
+                let di = r.di(edition);
+                let password = Password::from_wire(r.take());
+                let operator = v2007.then(|| OperatorCode(r.take()));
+                Request::Write { di, password, operator, data: r.payload() }
+            }
+            Function::WriteAddress => {
+                r.expect_len(&[6], "6")?;
+                Request::WriteAddress { edition, address: Address::from_wire(r.take()) }
+            }
+            Function::BroadcastTime => {
+                r.expect_len(&[6], "6")?;
+                Request::BroadcastTime { time: r.datetime::<6>("broadcast time")? }
+            }
+            Function::Freeze => {
+                r.expect_len(&[4], "4")?;
+                let raw: [u8; 4] = r.take();
+                let mut fields = [None; 4];
+                for (i, (slot, byte)) in fields.iter_mut().zip(raw).enumerate() {
+                    if byte != 0x99 {
+                        *slot = Some(bcd_field(byte, i, "freeze time")?);
+                    }
+                }
+                let [minute, hour, day, month] = fields;
+                Request::Freeze { at: FreezeTime { month, day, hour, minute } }
+            }
+            Function::ChangeBaud => {
+                r.expect_len(&[1], "1")?;
+                let word = r.take::<1>()[0];
+                let rate = BaudRate::from_word(word).ok_or(Error::Field {
+                    field: "baud-rate word (exactly one of bits 1..=6)",
+                    offset: 0,
+                    byte: word,
+                })?;
+                Request::ChangeBaud { edition, rate }
+            }
+            Function::ChangePassword => {
+                let di = if v2007 {
+                    r.expect_len(&[12], "12")?;
+                    Some(r.di(edition))
+                } else {
+                    r.expect_len(&[8], "8")?;
+                    None
+                };
+                Request::ChangePassword {
+                    di,
+                    old: Password::from_wire(r.take()),
+                    new: Password::from_wire(r.take()),
+                }
+            }
+            Function::ClearDemand => {
+                r.expect_len(if v2007 { &[8] } else { &[4] }, if v2007 { "8" } else { "4" })?;
+                Request::ClearDemand {
+                    password: Password::from_wire(r.take()),
+                    operator: v2007.then(|| OperatorCode(r.take())),
+                }
+            }
+            Function::ClearMeter => {
+                r.expect_len(&[8], "8")?;
+                Request::ClearMeter {
+                    password: Password::from_wire(r.take()),
+                    operator: OperatorCode(r.take()),
+                }
+            }
+            Function::ClearEvents => {
+                r.expect_len(&[12], "12")?;
+                Request::ClearEvents {
+                    password: Password::from_wire(r.take()),
+                    operator: OperatorCode(r.take()),
+                    di: r.di(edition),
+                }
+            }
+            Function::RelayControl => {
+                r.expect_len(&[16], "16")?;
+                let password = Password::from_wire(r.take());
+                let operator = OperatorCode(r.take());
+                let [command, _reserved] = r.take::<2>();
+                Request::RelayControl {
+                    password,
+                    operator,
+                    command: RelayCommand::from_byte(command),
+                    valid_until: r.datetime::<6>("relay validity time")?,
+                }
+            }
+            Function::Heartbeat => {
+                r.expect_len(&[1], "1")?;
+                Request::Heartbeat { minutes: r.take::<1>()[0] }
+            }
+            Function::SecurityAuth => Request::SecurityAuth { data: r.payload() },
+        })
+    }
+}
+
+impl Reply {
+    /// The function this reply answers.
+    pub fn function(&self) -> Function {
+        match self {
+            Reply::Read { .. } => Function::Read,
+            Reply::ReadSubsequent { .. } => Function::ReadSubsequent,
+            Reply::ReadAddress { .. } => Function::ReadAddress,
+            Reply::WriteAck { .. } => Function::Write,
+            Reply::WriteAddressAck { .. } => Function::WriteAddress,
+            Reply::FreezeAck => Function::Freeze,
+            Reply::ChangeBaud { .. } => Function::ChangeBaud,
+            Reply::ChangePassword { .. } => Function::ChangePassword,
+            Reply::ClearDemandAck { .. } => Function::ClearDemand,
+            Reply::ClearMeterAck => Function::ClearMeter,
+            Reply::ClearEventsAck => Function::ClearEvents,
+            Reply::RelayControlAck => Function::RelayControl,
+            Reply::SecurityAuth { .. } => Function::SecurityAuth,
+            Reply::Abnormal { function, .. } => *function,
+        }
+    }
+
+    /// The edition whose function code this reply uses.
+    pub fn edition(&self) -> Edition {
+        match self {
+            Reply::Read { di, .. } | Reply::ReadSubsequent { di, .. } => di.edition(),
+            Reply::WriteAck { edition }
+            | Reply::WriteAddressAck { edition }
+            | Reply::ChangeBaud { edition, .. }
+            | Reply::ChangePassword { edition, .. }
+            | Reply::ClearDemandAck { edition }
+            | Reply::Abnormal { edition, .. } => *edition,
+            _ => Edition::V2007,
+        }
+    }
+
+    /// The abnormal reply a meter sends to refuse `request` with `error`.
+    pub fn refuse(request: &Request, error: u8) -> Self {
+        let edition = request.edition();
+        Reply::Abnormal {
+            function: request.function(),
+            edition,
+            error: ErrorWord { bits: error, edition },
+        }
+    }
+
+    /// The frame carrying this reply from the meter at `address`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DataTooLong`] when the data does not fit the 255-byte field;
+    /// [`Error::UnknownFunction`] for a function the edition lacks.
+    pub fn to_frame(&self, address: Address) -> Result<FrameRepr, Error> {
+        let function = self.function();
+        let edition = self.edition();
+        let request = Control::request(function, edition)
+            .ok_or(Error::UnknownFunction { control: 0, code: 0 })?;
+        let mut w = Writer::new();
+        let control = match self {
+            Reply::Read { di, data, more } => {
+                w.di(*di)?.bytes(data)?;
+                request.normal_reply(*more)
+            }
+            Reply::ReadSubsequent { di, data, seq, more } => {
+                w.di(*di)?.bytes(data)?;
+                if let Some(seq) = seq {
+                    w.bytes(&[*seq])?;
+                }
+                request.normal_reply(*more)
+            }
+            Reply::ReadAddress { address: meter } => {
+                w.bytes(&meter.to_wire())?;
+                request.normal_reply(false)
+            }
+            Reply::ChangeBaud { rate, .. } => {
+                w.bytes(&[rate.to_word()])?;
+                request.normal_reply(false)
+            }
+            Reply::ChangePassword { new, .. } => {
+                w.bytes(&new.to_wire())?;
+                request.normal_reply(false)
+            }
+            Reply::SecurityAuth { data } => {
+                w.bytes(data)?;
+                request.normal_reply(false)
+            }
+            Reply::Abnormal { error, .. } => {
+                w.bytes(&[error.bits])?;
+                request.abnormal_reply()
+            }
+            Reply::WriteAck { .. }
+            | Reply::WriteAddressAck { .. }
+            | Reply::FreezeAck
+            | Reply::ClearDemandAck { .. }
+            | Reply::ClearMeterAck
+            | Reply::ClearEventsAck
+            | Reply::RelayControlAck => request.normal_reply(false),
+        };
+        Ok(w.frame(address, control))
+    }
+
+    /// Interprets a reply frame.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Direction`] for a request, [`Error::UnknownFunction`] for an unknown
+    /// code, [`Error::DataLength`] when the data field does not fit the function's
+    /// layout (an abnormal reply must carry exactly the one ERR byte), [`Error::Field`]
+    /// for a malformed rate word.
+    pub fn parse(frame: &FrameRepr) -> Result<Self, Error> {
+        let control = frame.control;
+        if control.direction() != Direction::Reply {
+            return Err(Error::Direction {
+                control: control.to_byte(),
+                expected: Direction::Reply,
+                found: Direction::Request,
+            });
+        }
+        let (function, edition) = control.function(frame.data.len()).ok_or(
+            Error::UnknownFunction { control: control.to_byte(), code: control.code() },
+        )?;
+        let mut r = Reader::new(frame);
+        if control.is_abnormal() {
+            r.expect_len(&[1], "1 (the ERR byte)")?;
+            return Ok(Reply::Abnormal {
+                function,
+                edition,
+                error: ErrorWord { bits: r.take::<1>()[0], edition },
+            });
+        }
+        let more = control.has_more();
+        let di_len = match edition {
+            Edition::V2007 => 4,
+            Edition::V1997 => 2,
+        };
+        let at_least_di = |r: &Reader<'_>| {
+            if frame.data.len() < di_len {
+                Err(Error::DataLength {
+                    control: r.control,
+                    expected: if di_len == 4 { "at least 4" } else { "at least 2" },
+                    actual: frame.data.len(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match function {
+            Function::Read => {
+                at_least_di(&r)?;
+                Reply::Read { di: r.di(edition), data: r.payload(), more }
+            }
+            Function::ReadSubsequent if edition == Edition::V2007 => {
+                if frame.data.len() < 5 {
+                    return Err(Error::DataLength {
+                        control: control.to_byte(),
+                        expected: "at least 5",
+                        actual: frame.data.len(),
+                    });
+                }
+                let di = r.di(edition);
+                let rest = r.rest();
+                let (data, seq) = rest.split_at(rest.len() - 1);
+                Reply::ReadSubsequent {
+                    di,
+                    data: Payload::from_slice(data).unwrap_or_default(),
+                    seq: seq.first().copied(),
+                    more,
+                }
+            }
+            Function::ReadSubsequent => {
+                at_least_di(&r)?;
+                Reply::ReadSubsequent { di: r.di(edition), data: r.payload(), seq: None, more }
+            }
+            Function::ReadAddress => {
+                r.expect_len(&[6], "6")?;
+                Reply::ReadAddress { address: Address::from_wire(r.take()) }
+            }
+            Function::Write => {
+                r.expect_len(&[0], "0")?;
+                Reply::WriteAck { edition }
+            }
+            Function::WriteAddress => {
+                r.expect_len(&[0], "0")?;
+                Reply::WriteAddressAck { edition }
+            }
+            Function::Freeze => {
+                r.expect_len(&[0], "0")?;
+                Reply::FreezeAck
+            }
+            Function::ChangeBaud => {
+                r.expect_len(&[1], "1")?;
+                let word = r.take::<1>()[0];
+                let rate = BaudRate::from_word(word).ok_or(Error::Field {
+                    field: "baud-rate word (exactly one of bits 1..=6)",
+                    offset: 0,
+                    byte: word,
+                })?;
+                Reply::ChangeBaud { edition, rate }
+            }
+            Function::ChangePassword => {
+                r.expect_len(&[4], "4")?;
+                Reply::ChangePassword { edition, new: Password::from_wire(r.take()) }
+            }
+            Function::ClearDemand => {
+                r.expect_len(&[0], "0")?;
+                Reply::ClearDemandAck { edition }
+            }
+            Function::ClearMeter => {
+                r.expect_len(&[0], "0")?;
+                Reply::ClearMeterAck
+            }
+            Function::ClearEvents => {
+                r.expect_len(&[0], "0")?;
+                Reply::ClearEventsAck
+            }
+            Function::RelayControl => {
+                r.expect_len(&[0], "0")?;
+                Reply::RelayControlAck
+            }
+            Function::SecurityAuth => Reply::SecurityAuth { data: r.payload() },
+            Function::BroadcastTime | Function::Reread | Function::Heartbeat => {
+                return Err(Error::UnknownFunction {
+                    control: control.to_byte(),
+                    code: control.code(),
+                });
+            }
+        })
+    }
+}
