@@ -90,7 +90,9 @@ impl Address {
             return Err(Error::Address { reason: "empty" });
         }
         if text.len() > 12 {
-            return Err(Error::Address { reason: "longer than 12 digits" });
+            return Err(Error::Address {
+                reason: "longer than 12 digits",
+            });
         }
         let mut wire = [pad; 6];
         // Walk from the least significant end, two characters per byte; a lone leading
@@ -173,7 +175,10 @@ mod tests {
         assert!(Address::WILDCARD.matches(&meter));
         assert!(!"123456789013".parse::<Address>().unwrap().matches(&meter));
         assert!(!Address::with_wildcard_high("9013").unwrap().matches(&meter));
-        assert_eq!(Address::with_wildcard_high("161").unwrap().to_string(), "AAAAAAAA0161");
+        assert_eq!(
+            Address::with_wildcard_high("161").unwrap().to_string(),
+            "AAAAAAAA0161"
+        );
     }
 
     #[test]

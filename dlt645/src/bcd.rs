@@ -30,7 +30,7 @@ static DIGIT_PAIR: [u8; 256] = {
     let mut table = [INVALID; 256];
     let mut n = 0;
     while n < 100 {
-        table[((n / 10) << 4 | n % 10) as usize] = n;
+        table[(((n / 10) << 4) | (n % 10)) as usize] = n;
         n += 1;
     }
     table
@@ -91,7 +91,7 @@ pub const fn byte_to_u8(byte: u8) -> Option<u8> {
 #[inline]
 pub const fn u8_to_byte(n: u8) -> Option<u8> {
     if n < 100 {
-        Some((n / 10) << 4 | n % 10)
+        Some(((n / 10) << 4) | (n % 10))
     } else {
         None
     }
@@ -190,7 +190,7 @@ pub fn encode(value: u64, out: &mut [u8]) -> Result<(), BcdError> {
     for byte in out.iter_mut() {
         // `rest % 100` is below 100, so the conversion cannot fail.
         let pair = (rest % 100) as u8;
-        *byte = (pair / 10) << 4 | pair % 10;
+        *byte = ((pair / 10) << 4) | (pair % 10);
         rest /= 100;
     }
     if rest == 0 {

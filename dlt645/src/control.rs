@@ -185,7 +185,11 @@ impl Control {
 
     /// Bit D7.
     pub const fn direction(self) -> Direction {
-        if self.0 & Self::REPLY == 0 { Direction::Request } else { Direction::Reply }
+        if self.0 & Self::REPLY == 0 {
+            Direction::Request
+        } else {
+            Direction::Reply
+        }
     }
 
     /// Bit D6: the meter reports an error; the data field is the ERR word.

@@ -1,6 +1,5 @@
 //! The crate's error type.
 
-
 /// Everything that can be wrong with a DL/T 645 frame or message.
 ///
 /// Offsets are counted from the frame's first `0x68`, so an error points at the byte a

@@ -125,9 +125,10 @@ impl<T: AsRef<[u8]>> Frame<T> {
     pub fn copy_data<'o>(&self, out: &'o mut [u8]) -> Result<&'o [u8], Error> {
         let len = self.data_len();
         let available = out.len();
-        let out = out
-            .get_mut(..len)
-            .ok_or(Error::BufferTooSmall { needed: len, available })?;
+        let out = out.get_mut(..len).ok_or(Error::BufferTooSmall {
+            needed: len,
+            available,
+        })?;
         for (o, b) in out.iter_mut().zip(self.data()) {
             *o = b;
         }
@@ -189,11 +190,17 @@ fn check(bytes: &[u8]) -> Result<usize, Error> {
     let truncated = |needed| Error::Truncated { needed, available };
     let first = *bytes.first().ok_or(truncated(MIN_FRAME_LEN))?;
     if first != START {
-        return Err(Error::StartByte { offset: 0, found: first });
+        return Err(Error::StartByte {
+            offset: 0,
+            found: first,
+        });
     }
     let second = *bytes.get(7).ok_or(truncated(MIN_FRAME_LEN))?;
     if second != START {
-        return Err(Error::StartByte { offset: 7, found: second });
+        return Err(Error::StartByte {
+            offset: 7,
+            found: second,
+        });
     }
     let len = *bytes.get(LENGTH).ok_or(truncated(MIN_FRAME_LEN))?;
     let total = MIN_FRAME_LEN + usize::from(len);
@@ -201,10 +208,16 @@ fn check(bytes: &[u8]) -> Result<usize, Error> {
     let cs_at = total - 2;
     let computed = checksum(&frame[..cs_at]);
     if computed != frame[cs_at] {
-        return Err(Error::Checksum { carried: frame[cs_at], computed });
+        return Err(Error::Checksum {
+            carried: frame[cs_at],
+            computed,
+        });
     }
     if frame[cs_at + 1] != END {
-        return Err(Error::EndByte { offset: cs_at + 1, found: frame[cs_at + 1] });
+        return Err(Error::EndByte {
+            offset: cs_at + 1,
+            found: frame[cs_at + 1],
+        });
     }
     Ok(total)
 }
@@ -215,7 +228,10 @@ fn check(bytes: &[u8]) -> Result<usize, Error> {
 ///
 /// As [`Frame::new_checked`]; offsets in the error count from the first 0x68.
 pub fn after_preamble(bytes: &[u8]) -> Result<Frame<&[u8]>, Error> {
-    let start = bytes.iter().position(|b| *b != PREAMBLE).unwrap_or(bytes.len());
+    let start = bytes
+        .iter()
+        .position(|b| *b != PREAMBLE)
+        .unwrap_or(bytes.len());
     Frame::new_checked(&bytes[start..])
 }
 
@@ -244,7 +260,11 @@ impl FrameRepr {
         for byte in frame.data() {
             let _ = data.push(byte);
         }
-        FrameRepr { address: frame.address(), control: frame.control(), data }
+        FrameRepr {
+            address: frame.address(),
+            control: frame.control(),
+            data,
+        }
     }
 
     /// Bytes [`emit`](Self::emit) writes, without preamble.
@@ -310,23 +330,35 @@ mod tests {
         bad[14] ^= 1;
         assert_eq!(
             Frame::new_checked(&bad[..]),
-            Err(Error::Checksum { carried: 0x69, computed: 0x68 })
+            Err(Error::Checksum {
+                carried: 0x69,
+                computed: 0x68
+            })
         );
         let mut bad = READ;
         bad[15] = 0x17;
         assert_eq!(
             Frame::new_checked(&bad[..]),
-            Err(Error::EndByte { offset: 15, found: 0x17 })
+            Err(Error::EndByte {
+                offset: 15,
+                found: 0x17
+            })
         );
         let mut bad = READ;
         bad[7] = 0x00;
         assert_eq!(
             Frame::new_checked(&bad[..]),
-            Err(Error::StartByte { offset: 7, found: 0x00 })
+            Err(Error::StartByte {
+                offset: 7,
+                found: 0x00
+            })
         );
         assert_eq!(
             Frame::new_checked(&READ[..15]),
-            Err(Error::Truncated { needed: 16, available: 15 })
+            Err(Error::Truncated {
+                needed: 16,
+                available: 15
+            })
         );
     }
 
@@ -341,7 +373,10 @@ mod tests {
         assert_eq!(after_preamble(&out).unwrap().as_bytes(), READ);
         assert_eq!(
             repr.emit(4, &mut [0u8; 19]),
-            Err(Error::BufferTooSmall { needed: 20, available: 19 })
+            Err(Error::BufferTooSmall {
+                needed: 20,
+                available: 19
+            })
         );
     }
 }

@@ -59,7 +59,10 @@ impl Password {
     }
 
     fn from_wire(b: [u8; 4]) -> Self {
-        Password { level: b[0], code: [b[1], b[2], b[3]] }
+        Password {
+            level: b[0],
+            code: [b[1], b[2], b[3]],
+        }
     }
 }
 
@@ -67,9 +70,13 @@ impl FromStr for Password {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        let [level, p2, p1, p0] =
-            parse_hex_word(s).ok_or(Error::Address { reason: "password must be 8 hex digits" })?;
-        Ok(Password { level, code: [p0, p1, p2] })
+        let [level, p2, p1, p0] = parse_hex_word(s).ok_or(Error::Address {
+            reason: "password must be 8 hex digits",
+        })?;
+        Ok(Password {
+            level,
+            code: [p0, p1, p2],
+        })
     }
 }
 
@@ -91,8 +98,9 @@ impl FromStr for OperatorCode {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        let mut word = parse_hex_word(s)
-            .ok_or(Error::Address { reason: "operator code must be 8 hex digits" })?;
+        let mut word = parse_hex_word(s).ok_or(Error::Address {
+            reason: "operator code must be 8 hex digits",
+        })?;
         word.reverse();
         Ok(OperatorCode(word))
     }
@@ -360,7 +368,9 @@ impl ErrorWord {
 
     /// The flags that are set, lowest bit first.
     pub fn flags(self) -> impl Iterator<Item = ErrorFlag> {
-        (0..8u8).filter(move |bit| self.bits & (1 << bit) != 0).map(move |bit| self.flag(bit))
+        (0..8u8)
+            .filter(move |bit| self.bits & (1 << bit) != 0)
+            .map(move |bit| self.flag(bit))
     }
 }
 
@@ -611,14 +621,18 @@ struct Writer {
 
 impl Writer {
     fn new() -> Self {
-        Writer { data: Payload::new() }
+        Writer {
+            data: Payload::new(),
+        }
     }
 
     fn bytes(&mut self, bytes: &[u8]) -> Result<&mut Self, Error> {
-        self.data.extend_from_slice(bytes).map_err(|_| Error::DataTooLong {
-            len: self.data.len() + bytes.len(),
-            max: crate::frame::MAX_DATA_LEN,
-        })?;
+        self.data
+            .extend_from_slice(bytes)
+            .map_err(|_| Error::DataTooLong {
+                len: self.data.len() + bytes.len(),
+                max: crate::frame::MAX_DATA_LEN,
+            })?;
         Ok(self)
     }
 
@@ -627,7 +641,11 @@ impl Writer {
     }
 
     fn frame(&mut self, address: Address, control: Control) -> FrameRepr {
-        FrameRepr { address, control, data: core::mem::take(&mut self.data) }
+        FrameRepr {
+            address,
+            control,
+            data: core::mem::take(&mut self.data),
+        }
     }
 }
 
@@ -640,7 +658,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(frame: &'a FrameRepr) -> Self {
-        Reader { data: &frame.data, pos: 0, control: frame.control.to_byte() }
+        Reader {
+            data: &frame.data,
+            pos: 0,
+            control: frame.control.to_byte(),
+        }
     }
 
     /// Fails unless the data field is exactly one of the lengths in `allowed`.
@@ -649,7 +671,11 @@ impl<'a> Reader<'a> {
         if allowed.contains(&actual) {
             Ok(actual)
         } else {
-            Err(Error::DataLength { control: self.control, expected, actual })
+            Err(Error::DataLength {
+                control: self.control,
+                expected,
+                actual,
+            })
         }
     }
 
@@ -694,25 +720,40 @@ impl<'a> Reader<'a> {
         let [ss, mm, hh, day, month, yy] = v;
         NaiveDate::from_ymd_opt(2000 + i32::from(yy), u32::from(month), u32::from(day))
             .and_then(|d| d.and_hms_opt(u32::from(hh), u32::from(mm), u32::from(ss)))
-            .ok_or(Error::Field { field, offset: start, byte: raw[0] })
+            .ok_or(Error::Field {
+                field,
+                offset: start,
+                byte: raw[0],
+            })
     }
 }
 
 /// One BCD byte holding 0..=99, or a field error naming its offset in the data field.
 fn bcd_field(byte: u8, offset: usize, field: &'static str) -> Result<u8, Error> {
-    crate::bcd::byte_to_u8(byte).ok_or(Error::Field { field, offset, byte })
+    crate::bcd::byte_to_u8(byte).ok_or(Error::Field {
+        field,
+        offset,
+        byte,
+    })
 }
 
 /// The BCD byte of a chrono time field (all below 100; years are reduced mod 100).
 fn to_bcd(value: u32) -> u8 {
-    u8::try_from(value % 100).ok().and_then(crate::bcd::u8_to_byte).unwrap_or(0)
+    u8::try_from(value % 100)
+        .ok()
+        .and_then(crate::bcd::u8_to_byte)
+        .unwrap_or(0)
 }
 
 /// `[ss] mm hh DD MM YY` wire bytes of a time, seconds included when `N` is 6.
 fn datetime_wire<const N: usize>(t: &NaiveDateTime, field: &'static str) -> Result<[u8; N], Error> {
     let year = t.year();
     if !(2000..=2099).contains(&year) {
-        return Err(Error::Field { field, offset: 0, byte: 0 });
+        return Err(Error::Field {
+            field,
+            offset: 0,
+            byte: 0,
+        });
     }
     let full = [
         to_bcd(t.second()),
@@ -729,10 +770,6 @@ fn datetime_wire<const N: usize>(t: &NaiveDateTime, field: &'static str) -> Resu
 
 fn freeze_field(value: Option<u8>) -> u8 {
     value.map_or(0x99, |v| to_bcd(u32::from(v)))
-}
-
-fn edition_of(di: Option<Di>) -> Edition {
-    di.map_or(Edition::V2007, Di::edition)
 }
 
 impl Request {
@@ -766,9 +803,16 @@ impl Request {
             | Request::Write { di, .. } => di.edition(),
             Request::Reread => Edition::V1997,
             Request::WriteAddress { edition, .. } | Request::ChangeBaud { edition, .. } => *edition,
-            Request::ChangePassword { di, .. } => edition_of(*di),
+            // Only the 2007 layout carries a DI.
+            Request::ChangePassword { di, .. } => {
+                if di.is_some() { Edition::V2007 } else { Edition::V1997 }
+            }
             Request::ClearDemand { operator, .. } => {
-                if operator.is_some() { Edition::V2007 } else { Edition::V1997 }
+                if operator.is_some() {
+                    Edition::V2007
+                } else {
+                    Edition::V1997
+                }
             }
             _ => Edition::V2007,
         }
@@ -776,7 +820,10 @@ impl Request {
 
     /// Whether a meter answers this request. Broadcast time and heartbeat get no reply.
     pub fn expects_reply(&self) -> bool {
-        !matches!(self, Request::BroadcastTime { .. } | Request::Heartbeat { .. })
+        !matches!(
+            self,
+            Request::BroadcastTime { .. } | Request::Heartbeat { .. }
+        )
     }
 
     /// The frame carrying this request to `address`.
@@ -793,7 +840,10 @@ impl Request {
             control: 0,
             code: 0,
         })?;
-        let lacking = Error::UnknownFunction { control: control.to_byte(), code: control.code() };
+        let lacking = Error::UnknownFunction {
+            control: control.to_byte(),
+            code: control.code(),
+        };
         let mut w = Writer::new();
         match self {
             Request::Read { di, selector } => {
@@ -811,7 +861,8 @@ impl Request {
                                 byte: 0,
                             });
                         }
-                        w.bytes(&[*count])?.bytes(&datetime_wire::<5>(since, "load-record time")?)?;
+                        w.bytes(&[*count])?
+                            .bytes(&datetime_wire::<5>(since, "load-record time")?)?;
                     }
                     (_, Edition::V1997) => return Err(lacking),
                 }
@@ -827,7 +878,12 @@ impl Request {
                 }
             }
             Request::Reread | Request::ReadAddress => {}
-            Request::Write { di, password, operator, data } => {
+            Request::Write {
+                di,
+                password,
+                operator,
+                data,
+            } => {
                 w.di(*di)?.bytes(&password.to_wire())?;
                 match (operator, edition) {
                     (Some(op), Edition::V2007) => {
@@ -856,8 +912,12 @@ impl Request {
                 w.bytes(&[rate.to_word()])?;
             }
             Request::ChangePassword { di, old, new } => {
-                if let Some(di) = di {
-                    w.di(*di)?;
+                match di {
+                    Some(di @ Di::V2007(_)) => {
+                        w.di(*di)?;
+                    }
+                    Some(Di::V1997(_)) => return Err(lacking),
+                    None => {}
                 }
                 w.bytes(&old.to_wire())?.bytes(&new.to_wire())?;
             }
@@ -870,10 +930,19 @@ impl Request {
             Request::ClearMeter { password, operator } => {
                 w.bytes(&password.to_wire())?.bytes(&operator.0)?;
             }
-            Request::ClearEvents { password, operator, di } => {
+            Request::ClearEvents {
+                password,
+                operator,
+                di,
+            } => {
                 w.bytes(&password.to_wire())?.bytes(&operator.0)?.di(*di)?;
             }
-            Request::RelayControl { password, operator, command, valid_until } => {
+            Request::RelayControl {
+                password,
+                operator,
+                command,
+                valid_until,
+            } => {
                 w.bytes(&password.to_wire())?
                     .bytes(&operator.0)?
                     .bytes(&[command.to_byte(), 0x00])?
@@ -905,9 +974,13 @@ impl Request {
                 found: Direction::Reply,
             });
         }
-        let (function, edition) = control.function(frame.data.len()).ok_or(
-            Error::UnknownFunction { control: control.to_byte(), code: control.code() },
-        )?;
+        let (function, edition) =
+            control
+                .function(frame.data.len())
+                .ok_or(Error::UnknownFunction {
+                    control: control.to_byte(),
+                    code: control.code(),
+                })?;
         let mut r = Reader::new(frame);
         let v2007 = edition == Edition::V2007;
         Ok(match function {
@@ -916,7 +989,9 @@ impl Request {
                 let di = r.di(edition);
                 let selector = match len {
                     4 => ReadSelector::Current,
-                    5 => ReadSelector::Blocks { count: r.take::<1>()[0] },
+                    5 => ReadSelector::Blocks {
+                        count: r.take::<1>()[0],
+                    },
                     _ => ReadSelector::LoadRecordsSince {
                         count: r.take::<1>()[0],
                         since: r.datetime::<5>("load-record time")?,
@@ -926,15 +1001,24 @@ impl Request {
             }
             Function::Read => {
                 r.expect_len(&[2], "2")?;
-                Request::Read { di: r.di(edition), selector: ReadSelector::Current }
+                Request::Read {
+                    di: r.di(edition),
+                    selector: ReadSelector::Current,
+                }
             }
             Function::ReadSubsequent if v2007 => {
                 r.expect_len(&[5], "5")?;
-                Request::ReadSubsequent { di: r.di(edition), seq: Some(r.take::<1>()[0]) }
+                Request::ReadSubsequent {
+                    di: r.di(edition),
+                    seq: Some(r.take::<1>()[0]),
+                }
             }
             Function::ReadSubsequent => {
                 r.expect_len(&[2], "2")?;
-                Request::ReadSubsequent { di: r.di(edition), seq: None }
+                Request::ReadSubsequent {
+                    di: r.di(edition),
+                    seq: None,
+                }
             }
             Function::Reread => Request::Reread,
             Function::ReadAddress => {
@@ -953,15 +1037,25 @@ impl Request {
                 let di = r.di(edition);
                 let password = Password::from_wire(r.take());
                 let operator = v2007.then(|| OperatorCode(r.take()));
-                Request::Write { di, password, operator, data: r.payload() }
+                Request::Write {
+                    di,
+                    password,
+                    operator,
+                    data: r.payload(),
+                }
             }
             Function::WriteAddress => {
                 r.expect_len(&[6], "6")?;
-                Request::WriteAddress { edition, address: Address::from_wire(r.take()) }
+                Request::WriteAddress {
+                    edition,
+                    address: Address::from_wire(r.take()),
+                }
             }
             Function::BroadcastTime => {
                 r.expect_len(&[6], "6")?;
-                Request::BroadcastTime { time: r.datetime::<6>("broadcast time")? }
+                Request::BroadcastTime {
+                    time: r.datetime::<6>("broadcast time")?,
+                }
             }
             Function::Freeze => {
                 r.expect_len(&[4], "4")?;
@@ -973,7 +1067,14 @@ impl Request {
                     }
                 }
                 let [minute, hour, day, month] = fields;
-                Request::Freeze { at: FreezeTime { month, day, hour, minute } }
+                Request::Freeze {
+                    at: FreezeTime {
+                        month,
+                        day,
+                        hour,
+                        minute,
+                    },
+                }
             }
             Function::ChangeBaud => {
                 r.expect_len(&[1], "1")?;
@@ -1000,7 +1101,10 @@ impl Request {
                 }
             }
             Function::ClearDemand => {
-                r.expect_len(if v2007 { &[8] } else { &[4] }, if v2007 { "8" } else { "4" })?;
+                r.expect_len(
+                    if v2007 { &[8] } else { &[4] },
+                    if v2007 { "8" } else { "4" },
+                )?;
                 Request::ClearDemand {
                     password: Password::from_wire(r.take()),
                     operator: v2007.then(|| OperatorCode(r.take())),
@@ -1035,7 +1139,9 @@ impl Request {
             }
             Function::Heartbeat => {
                 r.expect_len(&[1], "1")?;
-                Request::Heartbeat { minutes: r.take::<1>()[0] }
+                Request::Heartbeat {
+                    minutes: r.take::<1>()[0],
+                }
             }
             Function::SecurityAuth => Request::SecurityAuth { data: r.payload() },
         })
@@ -1083,7 +1189,10 @@ impl Reply {
         Reply::Abnormal {
             function: request.function(),
             edition,
-            error: ErrorWord { bits: error, edition },
+            error: ErrorWord {
+                bits: error,
+                edition,
+            },
         }
     }
 
@@ -1096,15 +1205,22 @@ impl Reply {
     pub fn to_frame(&self, address: Address) -> Result<FrameRepr, Error> {
         let function = self.function();
         let edition = self.edition();
-        let request = Control::request(function, edition)
-            .ok_or(Error::UnknownFunction { control: 0, code: 0 })?;
+        let request = Control::request(function, edition).ok_or(Error::UnknownFunction {
+            control: 0,
+            code: 0,
+        })?;
         let mut w = Writer::new();
         let control = match self {
             Reply::Read { di, data, more } => {
                 w.di(*di)?.bytes(data)?;
                 request.normal_reply(*more)
             }
-            Reply::ReadSubsequent { di, data, seq, more } => {
+            Reply::ReadSubsequent {
+                di,
+                data,
+                seq,
+                more,
+            } => {
                 w.di(*di)?.bytes(data)?;
                 if let Some(seq) = seq {
                     w.bytes(&[*seq])?;
@@ -1159,16 +1275,23 @@ impl Reply {
                 found: Direction::Request,
             });
         }
-        let (function, edition) = control.function(frame.data.len()).ok_or(
-            Error::UnknownFunction { control: control.to_byte(), code: control.code() },
-        )?;
+        let (function, edition) =
+            control
+                .function(frame.data.len())
+                .ok_or(Error::UnknownFunction {
+                    control: control.to_byte(),
+                    code: control.code(),
+                })?;
         let mut r = Reader::new(frame);
         if control.is_abnormal() {
             r.expect_len(&[1], "1 (the ERR byte)")?;
             return Ok(Reply::Abnormal {
                 function,
                 edition,
-                error: ErrorWord { bits: r.take::<1>()[0], edition },
+                error: ErrorWord {
+                    bits: r.take::<1>()[0],
+                    edition,
+                },
             });
         }
         let more = control.has_more();
@@ -1180,7 +1303,11 @@ impl Reply {
             if frame.data.len() < di_len {
                 Err(Error::DataLength {
                     control: r.control,
-                    expected: if di_len == 4 { "at least 4" } else { "at least 2" },
+                    expected: if di_len == 4 {
+                        "at least 4"
+                    } else {
+                        "at least 2"
+                    },
                     actual: frame.data.len(),
                 })
             } else {
@@ -1190,7 +1317,11 @@ impl Reply {
         Ok(match function {
             Function::Read => {
                 at_least_di(&r)?;
-                Reply::Read { di: r.di(edition), data: r.payload(), more }
+                Reply::Read {
+                    di: r.di(edition),
+                    data: r.payload(),
+                    more,
+                }
             }
             Function::ReadSubsequent if edition == Edition::V2007 => {
                 if frame.data.len() < 5 {
@@ -1212,11 +1343,18 @@ impl Reply {
             }
             Function::ReadSubsequent => {
                 at_least_di(&r)?;
-                Reply::ReadSubsequent { di: r.di(edition), data: r.payload(), seq: None, more }
+                Reply::ReadSubsequent {
+                    di: r.di(edition),
+                    data: r.payload(),
+                    seq: None,
+                    more,
+                }
             }
             Function::ReadAddress => {
                 r.expect_len(&[6], "6")?;
-                Reply::ReadAddress { address: Address::from_wire(r.take()) }
+                Reply::ReadAddress {
+                    address: Address::from_wire(r.take()),
+                }
             }
             Function::Write => {
                 r.expect_len(&[0], "0")?;
@@ -1242,7 +1380,10 @@ impl Reply {
             }
             Function::ChangePassword => {
                 r.expect_len(&[4], "4")?;
-                Reply::ChangePassword { edition, new: Password::from_wire(r.take()) }
+                Reply::ChangePassword {
+                    edition,
+                    new: Password::from_wire(r.take()),
+                }
             }
             Function::ClearDemand => {
                 r.expect_len(&[0], "0")?;

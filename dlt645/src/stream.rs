@@ -120,7 +120,10 @@ fn decode(buf: &[u8], eof: bool) -> Decoded<'_> {
     let rest = &buf[preamble..];
     let Some(&first) = rest.first() else {
         return if preamble > 0 {
-            Decoded::Skip { count: preamble, reason: SkipReason::Preamble }
+            Decoded::Skip {
+                count: preamble,
+                reason: SkipReason::Preamble,
+            }
         } else {
             Decoded::NeedMore { at_least: None }
         };
@@ -131,7 +134,10 @@ fn decode(buf: &[u8], eof: bool) -> Decoded<'_> {
             .iter()
             .position(|b| *b == START || *b == PREAMBLE)
             .map_or(rest.len(), |i| i + 1);
-        return Decoded::Skip { count: preamble + garbage, reason: SkipReason::Garbage };
+        return Decoded::Skip {
+            count: preamble + garbage,
+            reason: SkipReason::Garbage,
+        };
     }
     let false_start = |error| Decoded::Skip {
         count: preamble + 1,
@@ -140,7 +146,10 @@ fn decode(buf: &[u8], eof: bool) -> Decoded<'_> {
     if let Some(&second) = rest.get(7)
         && second != START
     {
-        return false_start(Error::StartByte { offset: 7, found: second });
+        return false_start(Error::StartByte {
+            offset: 7,
+            found: second,
+        });
     }
     let total = match rest.get(HEADER_LEN - 1) {
         Some(&len) => MIN_FRAME_LEN + usize::from(len),
@@ -154,21 +163,36 @@ fn decode(buf: &[u8], eof: bool) -> Decoded<'_> {
     };
     if rest.len() < total {
         if eof {
-            return false_start(Error::Truncated { needed: total, available: rest.len() });
+            return false_start(Error::Truncated {
+                needed: total,
+                available: rest.len(),
+            });
         }
-        return Decoded::NeedMore { at_least: Some(total - rest.len()) };
+        return Decoded::NeedMore {
+            at_least: Some(total - rest.len()),
+        };
     }
     let candidate = &rest[..total];
     let cs_at = total - 2;
     let computed = frame::checksum(&candidate[..cs_at]);
     if computed != candidate[cs_at] {
-        return false_start(Error::Checksum { carried: candidate[cs_at], computed });
+        return false_start(Error::Checksum {
+            carried: candidate[cs_at],
+            computed,
+        });
     }
     if candidate[cs_at + 1] != frame::END {
-        return false_start(Error::EndByte { offset: cs_at + 1, found: candidate[cs_at + 1] });
+        return false_start(Error::EndByte {
+            offset: cs_at + 1,
+            found: candidate[cs_at + 1],
+        });
     }
     match Frame::new_checked(candidate) {
-        Ok(frame) => Decoded::Frame { frame, preamble, consumed: preamble + total },
+        Ok(frame) => Decoded::Frame {
+            frame,
+            preamble,
+            consumed: preamble + total,
+        },
         // Unreachable after the checks above; kept total rather than panicking.
         Err(error) => false_start(error),
     }
@@ -213,16 +237,31 @@ impl<'a> Iterator for Scan<'a> {
         loop {
             let rest = self.buf.get(self.pos..).unwrap_or_default();
             match decode(rest, true) {
-                Decoded::Frame { frame, preamble, consumed } => {
+                Decoded::Frame {
+                    frame,
+                    preamble,
+                    consumed,
+                } => {
                     if let Some((offset, count, reason)) = skipped {
                         // Report the garbage first; the frame is found again next call.
-                        return Some(ScanEvent::Skipped { offset, count, reason });
+                        return Some(ScanEvent::Skipped {
+                            offset,
+                            count,
+                            reason,
+                        });
                     }
                     let offset = self.pos + preamble;
                     self.pos += consumed;
-                    return Some(ScanEvent::Frame { offset, preamble, frame });
+                    return Some(ScanEvent::Frame {
+                        offset,
+                        preamble,
+                        frame,
+                    });
                 }
-                Decoded::Skip { count, reason: SkipReason::Preamble } => {
+                Decoded::Skip {
+                    count,
+                    reason: SkipReason::Preamble,
+                } => {
                     self.pos += count;
                 }
                 Decoded::Skip { count, reason } => {
@@ -245,8 +284,11 @@ impl<'a> Iterator for Scan<'a> {
                     });
                 }
                 Decoded::NeedMore { .. } => {
-                    return skipped
-                        .map(|(offset, count, reason)| ScanEvent::Skipped { offset, count, reason });
+                    return skipped.map(|(offset, count, reason)| ScanEvent::Skipped {
+                        offset,
+                        count,
+                        reason,
+                    });
                 }
             }
         }
@@ -266,14 +308,20 @@ mod tests {
     fn incomplete_is_not_corrupt() {
         let d = Decoder::new();
         assert_eq!(d.decode(&FRAME[..5]), Decoded::NeedMore { at_least: None });
-        assert_eq!(d.decode(&FRAME[..12]), Decoded::NeedMore { at_least: Some(4) });
+        assert_eq!(
+            d.decode(&FRAME[..12]),
+            Decoded::NeedMore { at_least: Some(4) }
+        );
         let mut corrupt = FRAME;
         corrupt[12] = 0x35;
         assert_eq!(
             d.decode(&corrupt),
             Decoded::Skip {
                 count: 1,
-                reason: SkipReason::FalseStart(Error::Checksum { carried: 0x68, computed: 0x69 })
+                reason: SkipReason::FalseStart(Error::Checksum {
+                    carried: 0x68,
+                    computed: 0x69
+                })
             }
         );
     }
@@ -298,7 +346,14 @@ mod tests {
         buf[1..].copy_from_slice(&FRAME);
         let events: heapless::Vec<_, 4> = Decoder::new().scan(&buf).collect();
         assert_eq!(events.len(), 2);
-        assert!(matches!(events[0], ScanEvent::Skipped { offset: 0, count: 1, .. }));
+        assert!(matches!(
+            events[0],
+            ScanEvent::Skipped {
+                offset: 0,
+                count: 1,
+                ..
+            }
+        ));
         assert!(matches!(events[1], ScanEvent::Frame { offset: 1, .. }));
     }
 
@@ -323,7 +378,10 @@ mod tests {
     fn lone_preamble_is_dropped_not_buffered() {
         assert_eq!(
             Decoder::new().decode(&[0xFE; 7]),
-            Decoded::Skip { count: 7, reason: SkipReason::Preamble }
+            Decoded::Skip {
+                count: 7,
+                reason: SkipReason::Preamble
+            }
         );
     }
 }
