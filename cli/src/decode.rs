@@ -66,7 +66,9 @@ pub(crate) fn run(args: &DecodeArgs) -> ExitCode {
         Ok(bytes) => bytes,
         Err(message) => return fail(&message),
     };
-    if args.direction.is_some() && args.protocol != Protocol::ModbusRtu && args.protocol != Protocol::Auto
+    if args.direction.is_some()
+        && args.protocol != Protocol::ModbusRtu
+        && args.protocol != Protocol::Auto
     {
         return fail("--as applies to Modbus RTU only (use --protocol modbus-rtu or auto)");
     }
@@ -113,9 +115,9 @@ fn read_input(args: &DecodeArgs) -> Result<Vec<u8>, String> {
     }
     let text = if args.hex.is_empty() {
         let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read standard input as text: {e} (use --raw for binary captures)"))?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            format!("cannot read standard input as text: {e} (use --raw for binary captures)")
+        })?;
         text
     } else {
         args.hex.join(" ")

@@ -21,10 +21,18 @@ pub(crate) fn scan(input: &[u8]) -> (Vec<Found>, Vec<Skipped>) {
     let mut skipped = Vec::new();
     for event in Decoder::new().scan(input) {
         match event {
-            ScanEvent::Frame { offset, preamble, frame } => {
+            ScanEvent::Frame {
+                offset,
+                preamble,
+                frame,
+            } => {
                 found.push(describe(offset, preamble, &frame));
             }
-            ScanEvent::Skipped { offset, count, reason } => skipped.push(Skipped {
+            ScanEvent::Skipped {
+                offset,
+                count,
+                reason,
+            } => skipped.push(Skipped {
                 offset,
                 count,
                 reason: match reason {
@@ -49,7 +57,11 @@ fn describe(offset: usize, preamble: usize, frame: &Frame<&[u8]>) -> Found {
     let function = control.function(frame.data_len());
     // A code neither edition defines: 0x11 and above are 2007's range.
     let edition = function.map_or(
-        if control.code() >= 0x11 { Edition::V2007 } else { Edition::V1997 },
+        if control.code() >= 0x11 {
+            Edition::V2007
+        } else {
+            Edition::V1997
+        },
         |(_, e)| e,
     );
     let repr = FrameRepr::parse(frame);
@@ -76,21 +88,51 @@ fn describe(offset: usize, preamble: usize, frame: &Frame<&[u8]>) -> Found {
     let _ = writeln!(
         t,
         "DL/T 645-{} {} at offset {offset}{}, {} bytes",
-        if edition == Edition::V2007 { "2007" } else { "1997" },
+        if edition == Edition::V2007 {
+            "2007"
+        } else {
+            "1997"
+        },
         direction,
-        if preamble > 0 { format!(" after {preamble} wake-up bytes (FE)") } else { String::new() },
+        if preamble > 0 {
+            format!(" after {preamble} wake-up bytes (FE)")
+        } else {
+            String::new()
+        },
         frame.total_len(),
     );
-    let _ = writeln!(t, "  address   {}{}", frame.address(), address_note(frame.address()));
+    let _ = writeln!(
+        t,
+        "  address   {}{}",
+        frame.address(),
+        address_note(frame.address())
+    );
     let _ = writeln!(
         t,
         "  control   {control} = {}{}{}: {}",
         direction,
-        if control.is_abnormal() { ", abnormal" } else { "" },
-        if control.has_more() { ", more frames follow" } else { "" },
-        function.map_or_else(|| format!("unknown function {:02X}", control.code()), |(f, _)| f.name().to_owned()),
+        if control.is_abnormal() {
+            ", abnormal"
+        } else {
+            ""
+        },
+        if control.has_more() {
+            ", more frames follow"
+        } else {
+            ""
+        },
+        function.map_or_else(
+            || format!("unknown function {:02X}", control.code()),
+            |(f, _)| f.name().to_owned()
+        ),
     );
-    let _ = writeln!(t, "  length    {} data byte{}{}", frame.data_len(), if frame.data_len() == 1 { "" } else { "s" }, data_note(&repr));
+    let _ = writeln!(
+        t,
+        "  length    {} data byte{}{}",
+        frame.data_len(),
+        if frame.data_len() == 1 { "" } else { "s" },
+        data_note(&repr)
+    );
 
     match Message::parse(&repr) {
         Ok(message) => explain(&message, &mut j, &mut t),
@@ -116,7 +158,11 @@ fn address_note(address: dlt645::Address) -> &'static str {
 }
 
 fn data_note(repr: &FrameRepr) -> String {
-    if repr.data.is_empty() { String::new() } else { format!(": {} (minus 33H)", hex::spaced(&repr.data)) }
+    if repr.data.is_empty() {
+        String::new()
+    } else {
+        format!(": {} (minus 33H)", hex::spaced(&repr.data))
+    }
 }
 
 fn explain(message: &Message, j: &mut Map<String, Json>, t: &mut String) {
@@ -143,7 +189,11 @@ fn explain_request(request: &Request, j: &mut Map<String, Json>, t: &mut String)
                 dlt645::message::ReadSelector::LoadRecordsSince { count, since } => {
                     j.insert("blocks".into(), json!(count));
                     j.insert("since".into(), json!(iso(since)));
-                    let _ = writeln!(t, "  blocks    {count} load-record blocks since {}", iso(since));
+                    let _ = writeln!(
+                        t,
+                        "  blocks    {count} load-record blocks since {}",
+                        iso(since)
+                    );
                 }
             }
         }
@@ -154,7 +204,12 @@ fn explain_request(request: &Request, j: &mut Map<String, Json>, t: &mut String)
                 let _ = writeln!(t, "  sequence  frame {seq}");
             }
         }
-        Request::Write { di, password, operator, data } => {
+        Request::Write {
+            di,
+            password,
+            operator,
+            data,
+        } => {
             di_line(*di, t);
             j.insert("password".into(), json!(password.to_string()));
             let _ = writeln!(t, "  password  level {:02X}, {}", password.level, password);
@@ -185,7 +240,12 @@ fn explain_request(request: &Request, j: &mut Map<String, Json>, t: &mut String)
         }
         Request::ChangeBaud { rate, .. } => {
             j.insert("baud".into(), json!(rate.bits_per_second()));
-            let _ = writeln!(t, "  rate      {} bit/s (word {:02X})", rate.bits_per_second(), rate.to_word());
+            let _ = writeln!(
+                t,
+                "  rate      {} bit/s (word {:02X})",
+                rate.bits_per_second(),
+                rate.to_word()
+            );
         }
         Request::ChangePassword { di, old, new } => {
             if let Some(di) = di {
@@ -197,9 +257,20 @@ fn explain_request(request: &Request, j: &mut Map<String, Json>, t: &mut String)
             j.insert("di".into(), json!(di.to_string()));
             di_line(*di, t);
         }
-        Request::RelayControl { command, valid_until, .. } => {
-            j.insert("relay_command".into(), json!(format!("{:02X}", command.to_byte())));
-            let _ = writeln!(t, "  relay     {command:?}, valid until {}", iso(valid_until));
+        Request::RelayControl {
+            command,
+            valid_until,
+            ..
+        } => {
+            j.insert(
+                "relay_command".into(),
+                json!(format!("{:02X}", command.to_byte())),
+            );
+            let _ = writeln!(
+                t,
+                "  relay     {command:?}, valid until {}",
+                iso(valid_until)
+            );
         }
         Request::Heartbeat { minutes } => {
             let _ = writeln!(t, "  timeout   {minutes} minutes");
@@ -232,7 +303,10 @@ fn explain_reply(reply: &Reply, j: &mut Map<String, Json>, t: &mut String) {
         }
         Reply::Abnormal { error, .. } => {
             j.insert("error_code".into(), json!(format!("{:02X}", error.bits)));
-            let flags: Vec<&str> = error.flags().map(dlt645::message::ErrorFlag::description).collect();
+            let flags: Vec<&str> = error
+                .flags()
+                .map(dlt645::message::ErrorFlag::description)
+                .collect();
             j.insert("errors".into(), json!(flags));
             let _ = writeln!(t, "  error     {:02X} = {error}", error.bits);
         }

@@ -236,15 +236,20 @@ pub(crate) fn run(args: &EncodeArgs) -> ExitCode {
 }
 
 fn emit(address: Address, request: &Request, preamble: usize) -> Result<Vec<u8>, String> {
-    let frame = request.to_frame(address).map_err(|e| format!("cannot encode: {e}"))?;
+    let frame = request
+        .to_frame(address)
+        .map_err(|e| format!("cannot encode: {e}"))?;
     let mut out = vec![0; preamble + MAX_FRAME_LEN];
-    let n = frame.emit(preamble, &mut out).map_err(|e| format!("cannot encode: {e}"))?;
+    let n = frame
+        .emit(preamble, &mut out)
+        .map_err(|e| format!("cannot encode: {e}"))?;
     out.truncate(n);
     Ok(out)
 }
 
 fn address(text: &str) -> Result<Address, String> {
-    text.parse().map_err(|e| format!("bad --address {text:?}: {e}"))
+    text.parse()
+        .map_err(|e| format!("bad --address {text:?}: {e}"))
 }
 
 fn di(text: &str, any: bool) -> Result<Di, String> {
@@ -254,16 +259,23 @@ fn di(text: &str, any: bool) -> Result<Di, String> {
     let di = match digits.len() {
         8 => Di::V2007(value),
         4 => Di::V1997(u16::try_from(value).unwrap_or_default()),
-        _ => return Err(format!("bad --di {text:?}: expected 8 hex digits (2007) or 4 (1997)")),
+        _ => {
+            return Err(format!(
+                "bad --di {text:?}: expected 8 hex digits (2007) or 4 (1997)"
+            ));
+        }
     };
     if !any && dlt645::catalogue::lookup(di).is_none() {
-        return Err(format!("unknown DI {di}: not in the catalogue (pass --any-di to send it anyway)"));
+        return Err(format!(
+            "unknown DI {di}: not in the catalogue (pass --any-di to send it anyway)"
+        ));
     }
     Ok(di)
 }
 
 fn password(flag: &str, text: &str) -> Result<Password, String> {
-    text.parse().map_err(|_| format!("bad {flag} {text:?}: expected 8 hex digits, level then password"))
+    text.parse()
+        .map_err(|_| format!("bad {flag} {text:?}: expected 8 hex digits, level then password"))
 }
 
 fn auth(a: &Auth) -> Result<(Password, OperatorCode), String> {
@@ -275,8 +287,12 @@ fn auth(a: &Auth) -> Result<(Password, OperatorCode), String> {
 }
 
 fn time(flag: &str, text: &str, format: &str) -> Result<NaiveDateTime, String> {
-    NaiveDateTime::parse_from_str(text, format)
-        .map_err(|e| format!("bad {flag} {text:?}: {e} (expected {})", format.replace('%', "")))
+    NaiveDateTime::parse_from_str(text, format).map_err(|e| {
+        format!(
+            "bad {flag} {text:?}: {e} (expected {})",
+            format.replace('%', "")
+        )
+    })
 }
 
 fn freeze_time(text: &str) -> Result<FreezeTime, String> {
@@ -294,13 +310,23 @@ fn freeze_time(text: &str) -> Result<FreezeTime, String> {
             Err(bad())
         }
     };
-    Ok(FreezeTime { month: field(0, 12)?, day: field(2, 31)?, hour: field(4, 23)?, minute: field(6, 59)? })
+    Ok(FreezeTime {
+        month: field(0, 12)?,
+        day: field(2, 31)?,
+        hour: field(4, 23)?,
+        minute: field(6, 59)?,
+    })
 }
 
 fn build(args: &Dlt645Args) -> Result<(Address, Request), String> {
     let any = args.any_di;
     Ok(match &args.request {
-        Dlt645Request::Read { address: a, di: d, blocks, since } => {
+        Dlt645Request::Read {
+            address: a,
+            di: d,
+            blocks,
+            since,
+        } => {
             let selector = match (blocks, since) {
                 (None, _) => ReadSelector::Current,
                 (Some(count), None) => ReadSelector::Blocks { count: *count },
@@ -309,66 +335,151 @@ fn build(args: &Dlt645Args) -> Result<(Address, Request), String> {
                     since: time("--since", &format!("{since}:00"), "%Y-%m-%dT%H:%M:%S")?,
                 },
             };
-            (address(a)?, Request::Read { di: di(d, any)?, selector })
+            (
+                address(a)?,
+                Request::Read {
+                    di: di(d, any)?,
+                    selector,
+                },
+            )
         }
-        Dlt645Request::ReadNext { address: a, di: d, seq } => {
-            (address(a)?, Request::ReadSubsequent { di: di(d, any)?, seq: *seq })
-        }
+        Dlt645Request::ReadNext {
+            address: a,
+            di: d,
+            seq,
+        } => (
+            address(a)?,
+            Request::ReadSubsequent {
+                di: di(d, any)?,
+                seq: *seq,
+            },
+        ),
         Dlt645Request::Reread { address: a } => (address(a)?, Request::Reread),
         Dlt645Request::ReadAddress { address: a } => (address(a)?, Request::ReadAddress),
-        Dlt645Request::Write { address: a, di: d, auth: au, data } => {
+        Dlt645Request::Write {
+            address: a,
+            di: d,
+            auth: au,
+            data,
+        } => {
             let di = di(d, any)?;
             let (password, operator) = auth(au)?;
             let bytes = hex::parse(data).map_err(|e| format!("bad --data: {e}"))?;
             let data = Payload::from_slice(&bytes)
                 .map_err(|_| format!("bad --data: {} bytes do not fit a frame", bytes.len()))?;
             let operator = (di.edition() == Edition::V2007).then_some(operator);
-            (address(a)?, Request::Write { di, password, operator, data })
+            (
+                address(a)?,
+                Request::Write {
+                    di,
+                    password,
+                    operator,
+                    data,
+                },
+            )
         }
-        Dlt645Request::WriteAddress { address: a, new, edition } => (
+        Dlt645Request::WriteAddress {
+            address: a,
+            new,
+            edition,
+        } => (
             address(a)?,
             Request::WriteAddress {
                 edition: (*edition).into(),
                 address: new.parse().map_err(|e| format!("bad --new {new:?}: {e}"))?,
             },
         ),
-        Dlt645Request::BroadcastTime { address: a, time: t } => {
-            (address(a)?, Request::BroadcastTime { time: time("--time", t, "%Y-%m-%dT%H:%M:%S")? })
-        }
-        Dlt645Request::Freeze { address: a, at } => {
-            (address(a)?, Request::Freeze { at: freeze_time(at)? })
-        }
-        Dlt645Request::ChangeBaud { address: a, rate, edition } => {
+        Dlt645Request::BroadcastTime {
+            address: a,
+            time: t,
+        } => (
+            address(a)?,
+            Request::BroadcastTime {
+                time: time("--time", t, "%Y-%m-%dT%H:%M:%S")?,
+            },
+        ),
+        Dlt645Request::Freeze { address: a, at } => (
+            address(a)?,
+            Request::Freeze {
+                at: freeze_time(at)?,
+            },
+        ),
+        Dlt645Request::ChangeBaud {
+            address: a,
+            rate,
+            edition,
+        } => {
             let rate = BaudRate::from_bits_per_second(*rate).ok_or_else(|| {
                 format!("bad --rate {rate}: expected 600, 1200, 2400, 4800, 9600 or 19200")
             })?;
-            (address(a)?, Request::ChangeBaud { edition: (*edition).into(), rate })
+            (
+                address(a)?,
+                Request::ChangeBaud {
+                    edition: (*edition).into(),
+                    rate,
+                },
+            )
         }
-        Dlt645Request::ChangePassword { address: a, old, new, edition } => {
+        Dlt645Request::ChangePassword {
+            address: a,
+            old,
+            new,
+            edition,
+        } => {
             let new = password("--new", new)?;
             let di = match Edition::from(*edition) {
                 // Passwords of levels 0..=9 live at 04000C01..=04000C0A.
                 Edition::V2007 => Some(Di::V2007(0x0400_0C01 + u32::from(new.level.min(9)))),
                 Edition::V1997 => None,
             };
-            (address(a)?, Request::ChangePassword { di, old: password("--old", old)?, new })
+            (
+                address(a)?,
+                Request::ChangePassword {
+                    di,
+                    old: password("--old", old)?,
+                    new,
+                },
+            )
         }
-        Dlt645Request::ClearDemand { address: a, auth: au, edition } => {
+        Dlt645Request::ClearDemand {
+            address: a,
+            auth: au,
+            edition,
+        } => {
             let (password, operator) = auth(au)?;
             let operator = matches!(edition, EditionArg::V2007).then_some(operator);
             (address(a)?, Request::ClearDemand { password, operator })
         }
-        Dlt645Request::ClearMeter { address: a, auth: au } => {
+        Dlt645Request::ClearMeter {
+            address: a,
+            auth: au,
+        } => {
             let (password, operator) = auth(au)?;
             (address(a)?, Request::ClearMeter { password, operator })
         }
-        Dlt645Request::ClearEvents { address: a, auth: au, di: d } => {
+        Dlt645Request::ClearEvents {
+            address: a,
+            auth: au,
+            di: d,
+        } => {
             let (password, operator) = auth(au)?;
             // FFFFFFFF (all events) is a command word, not a catalogued item.
             let di = di(d, any || d.eq_ignore_ascii_case("FFFFFFFF"))?;
-            (address(a)?, Request::ClearEvents { password, operator, di })
+            (
+                address(a)?,
+                Request::ClearEvents {
+                    password,
+                    operator,
+                    di,
+                },
+            )
         }
-        Dlt645Request::Relay { address: a, auth: au, command, until } => {
+        Dlt645Request::Relay {
+            address: a,
+            auth: au,
+            command,
+            until,
+        } => {
             let (password, operator) = auth(au)?;
             let command = match command {
                 RelayArg::Trip => RelayCommand::Trip,
@@ -380,10 +491,19 @@ fn build(args: &Dlt645Args) -> Result<(Address, Request), String> {
                 RelayArg::ReleaseKeepPower => RelayCommand::ReleaseKeepPower,
             };
             let valid_until = time("--until", until, "%Y-%m-%dT%H:%M:%S")?;
-            (address(a)?, Request::RelayControl { password, operator, command, valid_until })
+            (
+                address(a)?,
+                Request::RelayControl {
+                    password,
+                    operator,
+                    command,
+                    valid_until,
+                },
+            )
         }
-        Dlt645Request::Heartbeat { address: a, minutes } => {
-            (address(a)?, Request::Heartbeat { minutes: *minutes })
-        }
+        Dlt645Request::Heartbeat {
+            address: a,
+            minutes,
+        } => (address(a)?, Request::Heartbeat { minutes: *minutes }),
     })
 }

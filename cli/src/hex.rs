@@ -31,7 +31,9 @@ pub(crate) fn parse(text: &str) -> Result<Vec<u8>, HexError> {
         position += token.chars().count() + 1;
     }
     if digits.len() % 2 != 0 {
-        return Err(HexError::Odd { count: digits.len() });
+        return Err(HexError::Odd {
+            count: digits.len(),
+        });
     }
     Ok(digits.chunks_exact(2).map(|p| (p[0] << 4) | p[1]).collect())
 }
@@ -64,7 +66,13 @@ mod tests {
     #[test]
     fn separators_prefixes_and_case_are_ignored() {
         let want = vec![0x68, 0x12, 0xAB, 0x16];
-        for text in ["68 12 ab 16", "0x68,0x12,0xAB,0x16", "6812AB16", "68\n12\tAb, 0X16", "681 2ab16"] {
+        for text in [
+            "68 12 ab 16",
+            "0x68,0x12,0xAB,0x16",
+            "6812AB16",
+            "68\n12\tAb, 0X16",
+            "681 2ab16",
+        ] {
             assert_eq!(parse(text), Ok(want.clone()), "{text:?}");
         }
         assert_eq!(parse(""), Ok(vec![]));
@@ -73,8 +81,20 @@ mod tests {
     #[test]
     fn bad_text_names_the_problem() {
         assert_eq!(parse("68 1"), Err(HexError::Odd { count: 3 }));
-        assert_eq!(parse("68 zz"), Err(HexError::NotHex { found: 'z', position: 4 }));
-        assert_eq!(parse("0x6g"), Err(HexError::NotHex { found: 'g', position: 4 }));
+        assert_eq!(
+            parse("68 zz"),
+            Err(HexError::NotHex {
+                found: 'z',
+                position: 4
+            })
+        );
+        assert_eq!(
+            parse("0x6g"),
+            Err(HexError::NotHex {
+                found: 'g',
+                position: 4
+            })
+        );
     }
 
     #[test]

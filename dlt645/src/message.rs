@@ -805,7 +805,11 @@ impl Request {
             Request::WriteAddress { edition, .. } | Request::ChangeBaud { edition, .. } => *edition,
             // Only the 2007 layout carries a DI.
             Request::ChangePassword { di, .. } => {
-                if di.is_some() { Edition::V2007 } else { Edition::V1997 }
+                if di.is_some() {
+                    Edition::V2007
+                } else {
+                    Edition::V1997
+                }
             }
             Request::ClearDemand { operator, .. } => {
                 if operator.is_some() {

@@ -8,8 +8,13 @@ use dlt645::{
 use proptest::prelude::*;
 
 fn frame_bytes() -> impl Strategy<Value = Vec<u8>> {
-    (any::<[u8; 6]>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..40), 0usize..8).prop_map(
-        |(address, control, data, preamble)| {
+    (
+        any::<[u8; 6]>(),
+        any::<u8>(),
+        proptest::collection::vec(any::<u8>(), 0..40),
+        0usize..8,
+    )
+        .prop_map(|(address, control, data, preamble)| {
             let repr = FrameRepr {
                 address: Address::from_wire(address),
                 control: Control::from_byte(control),
@@ -19,8 +24,7 @@ fn frame_bytes() -> impl Strategy<Value = Vec<u8>> {
             let n = repr.emit(preamble, &mut out).expect("fits");
             out.truncate(n);
             out
-        },
-    )
+        })
 }
 
 /// The frame part of an emitted buffer (wake-up bytes removed).
@@ -37,14 +41,23 @@ fn feed(stream: &[u8], chunk_sizes: &[usize]) -> Vec<Vec<u8>> {
     let mut rest = stream;
     let mut sizes = chunk_sizes.iter().cycle();
     let mut drain = |buffer: &mut Vec<u8>, eof: bool| loop {
-        let decoded = if eof { decoder.decode_eof(buffer) } else { decoder.decode(buffer) };
-        match decoded {
-            Decoded::Frame { frame, consumed, .. } => {
+        let answer = if eof {
+            decoder.decode_eof(buffer)
+        } else {
+            decoder.decode(buffer)
+        };
+        match answer {
+            Decoded::Frame {
+                frame, consumed, ..
+            } => {
                 found.push(frame.as_bytes().to_vec());
                 buffer.drain(..consumed);
             }
             Decoded::Skip { count, .. } => {
-                assert!(count >= 1 && count <= buffer.len(), "skip within the buffer");
+                assert!(
+                    count >= 1 && count <= buffer.len(),
+                    "skip within the buffer"
+                );
                 buffer.drain(..count);
             }
             Decoded::NeedMore { at_least } => {
@@ -137,7 +150,11 @@ fn echo_and_two_replies_in_one_read() {
         "68 61 01 00 00 00 00 68 91 08 33 33 34 33 59 33 33 33 8A 16",
         "FE FE 68 94 41 03 26 12 18 68 91 08 33 33 34 33 59 33 33 33 50 16",
     ] {
-        read.extend(frame.split_whitespace().map(|b| u8::from_str_radix(b, 16).expect("hex")));
+        read.extend(
+            frame
+                .split_whitespace()
+                .map(|b| u8::from_str_radix(b, 16).expect("hex")),
+        );
     }
     let offsets: Vec<usize> = Decoder::new()
         .scan(&read)

@@ -6,10 +6,14 @@ use dlt645::{Frame, FrameRepr, message::Message};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(frame) = Frame::new_checked(data) else { return };
+    let Ok(frame) = Frame::new_checked(data) else {
+        return;
+    };
     let repr = FrameRepr::parse(&frame);
     let mut out = [0u8; dlt645::frame::MAX_FRAME_LEN];
-    let n = repr.emit(0, &mut out).expect("a parsed frame fits the largest frame");
+    let n = repr
+        .emit(0, &mut out)
+        .expect("a parsed frame fits the largest frame");
     assert_eq!(&out[..n], frame.as_bytes());
     if let Ok(message) = Message::parse(&repr) {
         let rebuilt = match &message {

@@ -14,9 +14,15 @@ fn frames(input: &[u8], split: usize) -> Vec<Vec<u8>> {
         buffer.extend_from_slice(chunk);
         let last = i == 1;
         loop {
-            let decoded = if last { decoder.decode_eof(&buffer) } else { decoder.decode(&buffer) };
+            let decoded = if last {
+                decoder.decode_eof(&buffer)
+            } else {
+                decoder.decode(&buffer)
+            };
             match decoded {
-                Decoded::Frame { frame, consumed, .. } => {
+                Decoded::Frame {
+                    frame, consumed, ..
+                } => {
                     found.push(frame.as_bytes().to_vec());
                     buffer.drain(..consumed);
                 }
@@ -33,7 +39,9 @@ fn frames(input: &[u8], split: usize) -> Vec<Vec<u8>> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&split, input)) = data.split_first() else { return };
+    let Some((&split, input)) = data.split_first() else {
+        return;
+    };
     let split = usize::from(split).min(input.len());
     assert_eq!(frames(input, split), frames(input, input.len()));
 });
