@@ -72,6 +72,11 @@ impl<T: AsRef<[u8]>> Frame<T> {
         Ok(Frame { buffer })
     }
 
+    /// Wraps a buffer that [`check`] has accepted.
+    pub(crate) fn new_unchecked(buffer: T) -> Self {
+        Frame { buffer }
+    }
+
     /// Gives the buffer back.
     pub fn into_inner(self) -> T {
         self.buffer
@@ -185,7 +190,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
 }
 
 /// Checks one frame at the start of `bytes` and returns its length.
-fn check(bytes: &[u8]) -> Result<usize, Error> {
+pub(crate) fn check(bytes: &[u8]) -> Result<usize, Error> {
     let available = bytes.len();
     let truncated = |needed| Error::Truncated { needed, available };
     let first = *bytes.first().ok_or(truncated(MIN_FRAME_LEN))?;

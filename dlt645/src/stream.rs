@@ -173,27 +173,12 @@ fn decode(buf: &[u8], eof: bool) -> Decoded<'_> {
         };
     }
     let candidate = &rest[..total];
-    let cs_at = total - 2;
-    let computed = frame::checksum(&candidate[..cs_at]);
-    if computed != candidate[cs_at] {
-        return false_start(Error::Checksum {
-            carried: candidate[cs_at],
-            computed,
-        });
-    }
-    if candidate[cs_at + 1] != frame::END {
-        return false_start(Error::EndByte {
-            offset: cs_at + 1,
-            found: candidate[cs_at + 1],
-        });
-    }
-    match Frame::new_checked(candidate) {
-        Ok(frame) => Decoded::Frame {
-            frame,
+    match frame::check(candidate) {
+        Ok(_) => Decoded::Frame {
+            frame: Frame::new_unchecked(candidate),
             preamble,
             consumed: preamble + total,
         },
-        // Unreachable after the checks above; kept total rather than panicking.
         Err(error) => false_start(error),
     }
 }
