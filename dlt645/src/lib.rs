@@ -9,6 +9,7 @@ pub mod control;
 pub mod di;
 mod error;
 pub mod frame;
+mod layout;
 pub mod message;
 pub mod stream;
 pub mod value;

@@ -30,12 +30,18 @@
 
 use core::{fmt, str::FromStr};
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDateTime, Timelike};
+
+use nom::{
+    Parser,
+    combinator::{all_consuming, rest, success},
+};
 
 use crate::{
     Address, Di, Edition, Error,
     control::{Control, Direction, Function},
     frame::{FrameRepr, Payload},
+    layout::{self, In, LayoutError, address, array, byte, checked_byte, datetime, di},
 };
 
 /// Password level and password: `PA P0 P1 P2` on the wire.
@@ -649,94 +655,6 @@ impl Writer {
     }
 }
 
-/// Reads fields from a data field front to back, naming the frame in errors.
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-    control: u8,
-}
-
-impl<'a> Reader<'a> {
-    fn new(frame: &'a FrameRepr) -> Self {
-        Reader {
-            data: &frame.data,
-            pos: 0,
-            control: frame.control.to_byte(),
-        }
-    }
-
-    /// Fails unless the data field is exactly one of the lengths in `allowed`.
-    fn expect_len(&self, allowed: &[usize], expected: &'static str) -> Result<usize, Error> {
-        let actual = self.data.len();
-        if allowed.contains(&actual) {
-            Ok(actual)
-        } else {
-            Err(Error::DataLength {
-                control: self.control,
-                expected,
-                actual,
-            })
-        }
-    }
-
-    fn take<const N: usize>(&mut self) -> [u8; N] {
-        // Callers check the total length first, so this is in bounds; fall back to zeros
-        // rather than panic should that ever be wrong.
-        let mut out = [0; N];
-        if let Some(src) = self.data.get(self.pos..self.pos + N) {
-            out.copy_from_slice(src);
-        }
-        self.pos += N;
-        out
-    }
-
-    fn rest(&mut self) -> &'a [u8] {
-        let rest = self.data.get(self.pos..).unwrap_or_default();
-        self.pos = self.data.len();
-        rest
-    }
-
-    fn di(&mut self, edition: Edition) -> Di {
-        match edition {
-            Edition::V2007 => Di::from_wire_2007(self.take()),
-            Edition::V1997 => Di::from_wire_1997(self.take()),
-        }
-    }
-
-    fn payload(&mut self) -> Payload {
-        // A `FrameRepr` data field is at most 255 bytes, so the rest always fits.
-        Payload::from_slice(self.rest()).unwrap_or_default()
-    }
-
-    /// `[ss] mm hh DD MM YY` (seconds only when `N` is 6), years 2000..=2099.
-    fn datetime<const N: usize>(&mut self, field: &'static str) -> Result<NaiveDateTime, Error> {
-        let start = self.pos;
-        let raw: [u8; N] = self.take();
-        let mut v = [0u8; 6];
-        let skip = 6 - N;
-        for (i, byte) in raw.iter().enumerate() {
-            v[skip + i] = bcd_field(*byte, start + i, field)?;
-        }
-        let [ss, mm, hh, day, month, yy] = v;
-        NaiveDate::from_ymd_opt(2000 + i32::from(yy), u32::from(month), u32::from(day))
-            .and_then(|d| d.and_hms_opt(u32::from(hh), u32::from(mm), u32::from(ss)))
-            .ok_or(Error::Field {
-                field,
-                offset: start,
-                byte: raw[0],
-            })
-    }
-}
-
-/// One BCD byte holding 0..=99, or a field error naming its offset in the data field.
-fn bcd_field(byte: u8, offset: usize, field: &'static str) -> Result<u8, Error> {
-    crate::bcd::byte_to_u8(byte).ok_or(Error::Field {
-        field,
-        offset,
-        byte,
-    })
-}
-
 /// The BCD byte of a chrono time field (all below 100; years are reduced mod 100).
 fn to_bcd(value: u32) -> u8 {
     u8::try_from(value % 100)
@@ -768,7 +686,7 @@ fn datetime_wire<const N: usize>(t: &NaiveDateTime, field: &'static str) -> Resu
     Ok(out)
 }
 
-fn freeze_field(value: Option<u8>) -> u8 {
+fn freeze_byte(value: Option<u8>) -> u8 {
     value.map_or(0x99, |v| to_bcd(u32::from(v)))
 }
 
@@ -906,10 +824,10 @@ impl Request {
             }
             Request::Freeze { at } => {
                 w.bytes(&[
-                    freeze_field(at.minute),
-                    freeze_field(at.hour),
-                    freeze_field(at.day),
-                    freeze_field(at.month),
+                    freeze_byte(at.minute),
+                    freeze_byte(at.hour),
+                    freeze_byte(at.day),
+                    freeze_byte(at.month),
                 ])?;
             }
             Request::ChangeBaud { rate, .. } => {
@@ -985,170 +903,8 @@ impl Request {
                     control: control.to_byte(),
                     code: control.code(),
                 })?;
-        let mut r = Reader::new(frame);
-        let v2007 = edition == Edition::V2007;
-        Ok(match function {
-            Function::Read if v2007 => {
-                let len = r.expect_len(&[4, 5, 10], "4, 5 or 10")?;
-                let di = r.di(edition);
-                let selector = match len {
-                    4 => ReadSelector::Current,
-                    5 => ReadSelector::Blocks {
-                        count: r.take::<1>()[0],
-                    },
-                    _ => ReadSelector::LoadRecordsSince {
-                        count: r.take::<1>()[0],
-                        since: r.datetime::<5>("load-record time")?,
-                    },
-                };
-                Request::Read { di, selector }
-            }
-            Function::Read => {
-                r.expect_len(&[2], "2")?;
-                Request::Read {
-                    di: r.di(edition),
-                    selector: ReadSelector::Current,
-                }
-            }
-            Function::ReadSubsequent if v2007 => {
-                r.expect_len(&[5], "5")?;
-                Request::ReadSubsequent {
-                    di: r.di(edition),
-                    seq: Some(r.take::<1>()[0]),
-                }
-            }
-            Function::ReadSubsequent => {
-                r.expect_len(&[2], "2")?;
-                Request::ReadSubsequent {
-                    di: r.di(edition),
-                    seq: None,
-                }
-            }
-            Function::Reread => Request::Reread,
-            Function::ReadAddress => {
-                r.expect_len(&[0], "0")?;
-                Request::ReadAddress
-            }
-            Function::Write => {
-                let fixed = if v2007 { 12 } else { 6 };
-                if frame.data.len() < fixed {
-                    return Err(Error::DataLength {
-                        control: control.to_byte(),
-                        expected: if v2007 { "at least 12" } else { "at least 6" },
-                        actual: frame.data.len(),
-                    });
-                }
-                let di = r.di(edition);
-                let password = Password::from_wire(r.take());
-                let operator = v2007.then(|| OperatorCode(r.take()));
-                Request::Write {
-                    di,
-                    password,
-                    operator,
-                    data: r.payload(),
-                }
-            }
-            Function::WriteAddress => {
-                r.expect_len(&[6], "6")?;
-                Request::WriteAddress {
-                    edition,
-                    address: Address::from_wire(r.take()),
-                }
-            }
-            Function::BroadcastTime => {
-                r.expect_len(&[6], "6")?;
-                Request::BroadcastTime {
-                    time: r.datetime::<6>("broadcast time")?,
-                }
-            }
-            Function::Freeze => {
-                r.expect_len(&[4], "4")?;
-                let raw: [u8; 4] = r.take();
-                let mut fields = [None; 4];
-                for (i, (slot, byte)) in fields.iter_mut().zip(raw).enumerate() {
-                    if byte != 0x99 {
-                        *slot = Some(bcd_field(byte, i, "freeze time")?);
-                    }
-                }
-                let [minute, hour, day, month] = fields;
-                Request::Freeze {
-                    at: FreezeTime {
-                        month,
-                        day,
-                        hour,
-                        minute,
-                    },
-                }
-            }
-            Function::ChangeBaud => {
-                r.expect_len(&[1], "1")?;
-                let word = r.take::<1>()[0];
-                let rate = BaudRate::from_word(word).ok_or(Error::Field {
-                    field: "baud-rate word (exactly one of bits 1..=6)",
-                    offset: 0,
-                    byte: word,
-                })?;
-                Request::ChangeBaud { edition, rate }
-            }
-            Function::ChangePassword => {
-                let di = if v2007 {
-                    r.expect_len(&[12], "12")?;
-                    Some(r.di(edition))
-                } else {
-                    r.expect_len(&[8], "8")?;
-                    None
-                };
-                Request::ChangePassword {
-                    di,
-                    old: Password::from_wire(r.take()),
-                    new: Password::from_wire(r.take()),
-                }
-            }
-            Function::ClearDemand => {
-                r.expect_len(
-                    if v2007 { &[8] } else { &[4] },
-                    if v2007 { "8" } else { "4" },
-                )?;
-                Request::ClearDemand {
-                    password: Password::from_wire(r.take()),
-                    operator: v2007.then(|| OperatorCode(r.take())),
-                }
-            }
-            Function::ClearMeter => {
-                r.expect_len(&[8], "8")?;
-                Request::ClearMeter {
-                    password: Password::from_wire(r.take()),
-                    operator: OperatorCode(r.take()),
-                }
-            }
-            Function::ClearEvents => {
-                r.expect_len(&[12], "12")?;
-                Request::ClearEvents {
-                    password: Password::from_wire(r.take()),
-                    operator: OperatorCode(r.take()),
-                    di: r.di(edition),
-                }
-            }
-            Function::RelayControl => {
-                r.expect_len(&[16], "16")?;
-                let password = Password::from_wire(r.take());
-                let operator = OperatorCode(r.take());
-                let [command, _reserved] = r.take::<2>();
-                Request::RelayControl {
-                    password,
-                    operator,
-                    command: RelayCommand::from_byte(command),
-                    valid_until: r.datetime::<6>("relay validity time")?,
-                }
-            }
-            Function::Heartbeat => {
-                r.expect_len(&[1], "1")?;
-                Request::Heartbeat {
-                    minutes: r.take::<1>()[0],
-                }
-            }
-            Function::SecurityAuth => Request::SecurityAuth { data: r.payload() },
-        })
+        let (expected, parsed) = request_layout(function, edition, &frame.data);
+        parsed.map_err(|e| layout::to_error(&e, &frame.data, control.to_byte(), expected))
     }
 }
 
@@ -1286,132 +1042,372 @@ impl Reply {
                     control: control.to_byte(),
                     code: control.code(),
                 })?;
-        let mut r = Reader::new(frame);
-        if control.is_abnormal() {
-            r.expect_len(&[1], "1 (the ERR byte)")?;
-            return Ok(Reply::Abnormal {
-                function,
-                edition,
-                error: ErrorWord {
-                    bits: r.take::<1>()[0],
-                    edition,
-                },
-            });
+        let unknown = Error::UnknownFunction {
+            control: control.to_byte(),
+            code: control.code(),
+        };
+        let (expected, parsed) = if control.is_abnormal() {
+            (
+                "1 (the ERR byte)",
+                whole(
+                    &frame.data,
+                    byte.map(|bits| Reply::Abnormal {
+                        function,
+                        edition,
+                        error: ErrorWord { bits, edition },
+                    }),
+                ),
+            )
+        } else {
+            reply_layout(function, edition, control.has_more(), &frame.data).ok_or(unknown)?
+        };
+        parsed.map_err(|e| layout::to_error(&e, &frame.data, control.to_byte(), expected))
+    }
+}
+
+type Layout<T> = Result<T, nom::Err<LayoutError>>;
+
+/// Runs `parser` over the whole data field: input left over is a length error.
+fn whole<'a, T>(
+    data: In<'a>,
+    parser: impl Parser<In<'a>, Output = T, Error = LayoutError>,
+) -> Layout<T> {
+    all_consuming(parser).parse(data).map(|(_, value)| value)
+}
+
+fn password(input: In<'_>) -> layout::Parsed<'_, Password> {
+    array::<4>.map(Password::from_wire).parse(input)
+}
+
+fn operator(input: In<'_>) -> layout::Parsed<'_, OperatorCode> {
+    array::<4>.map(OperatorCode).parse(input)
+}
+
+fn payload(bytes: &[u8]) -> Payload {
+    // The data field of a `FrameRepr` holds at most 255 bytes, so any part of it fits.
+    Payload::from_slice(bytes).unwrap_or_default()
+}
+
+/// A freeze field: 99 is the periodic wildcard, anything else BCD.
+fn freeze_field(input: In<'_>) -> layout::Parsed<'_, Option<u8>> {
+    checked_byte("freeze time", |b| {
+        if b == 0x99 {
+            Some(None)
+        } else {
+            crate::bcd::byte_to_u8(b).map(Some)
         }
-        let more = control.has_more();
-        let di_len = match edition {
-            Edition::V2007 => 4,
-            Edition::V1997 => 2,
-        };
-        let at_least_di = |r: &Reader<'_>| {
-            if frame.data.len() < di_len {
-                Err(Error::DataLength {
-                    control: r.control,
-                    expected: if di_len == 4 {
-                        "at least 4"
-                    } else {
-                        "at least 2"
-                    },
-                    actual: frame.data.len(),
-                })
-            } else {
-                Ok(())
-            }
-        };
-        Ok(match function {
-            Function::Read => {
-                at_least_di(&r)?;
-                Reply::Read {
-                    di: r.di(edition),
-                    data: r.payload(),
-                    more,
-                }
-            }
-            Function::ReadSubsequent if edition == Edition::V2007 => {
-                if frame.data.len() < 5 {
-                    return Err(Error::DataLength {
-                        control: control.to_byte(),
-                        expected: "at least 5",
-                        actual: frame.data.len(),
-                    });
-                }
-                let di = r.di(edition);
-                let rest = r.rest();
-                let (data, seq) = rest.split_at(rest.len() - 1);
-                Reply::ReadSubsequent {
+    })(input)
+}
+
+fn baud_word(input: In<'_>) -> layout::Parsed<'_, BaudRate> {
+    checked_byte(
+        "baud-rate word (exactly one of bits 1..=6)",
+        BaudRate::from_word,
+    )(input)
+}
+
+/// Each request's data-field layout, and its length in words for the error message.
+fn request_layout(function: Function, e: Edition, d: &[u8]) -> (&'static str, Layout<Request>) {
+    let v2007 = e == Edition::V2007;
+    match function {
+        Function::Read if v2007 => (
+            "4, 5 or 10",
+            match d.len() {
+                4 => whole(
+                    d,
+                    di(e).map(|di| Request::Read {
+                        di,
+                        selector: ReadSelector::Current,
+                    }),
+                ),
+                5 => whole(
+                    d,
+                    (di(e), byte).map(|(di, count)| Request::Read {
+                        di,
+                        selector: ReadSelector::Blocks { count },
+                    }),
+                ),
+                _ => whole(
+                    d,
+                    (di(e), byte, datetime::<5>("load-record time")).map(|(di, count, since)| {
+                        Request::Read {
+                            di,
+                            selector: ReadSelector::LoadRecordsSince { count, since },
+                        }
+                    }),
+                ),
+            },
+        ),
+        Function::Read => (
+            "2",
+            whole(
+                d,
+                di(e).map(|di| Request::Read {
                     di,
-                    data: Payload::from_slice(data).unwrap_or_default(),
-                    seq: seq.first().copied(),
+                    selector: ReadSelector::Current,
+                }),
+            ),
+        ),
+        Function::ReadSubsequent if v2007 => (
+            "5",
+            whole(
+                d,
+                (di(e), byte).map(|(di, seq)| Request::ReadSubsequent { di, seq: Some(seq) }),
+            ),
+        ),
+        Function::ReadSubsequent => (
+            "2",
+            whole(d, di(e).map(|di| Request::ReadSubsequent { di, seq: None })),
+        ),
+        Function::Reread => ("0", whole(d, success(Request::Reread))),
+        Function::ReadAddress => ("0", whole(d, success(Request::ReadAddress))),
+        Function::Write if v2007 => (
+            "at least 12",
+            whole(
+                d,
+                (di(e), password, operator, rest).map(|(di, password, operator, data)| {
+                    Request::Write {
+                        di,
+                        password,
+                        operator: Some(operator),
+                        data: payload(data),
+                    }
+                }),
+            ),
+        ),
+        Function::Write => (
+            "at least 6",
+            whole(
+                d,
+                (di(e), password, rest).map(|(di, password, data)| Request::Write {
+                    di,
+                    password,
+                    operator: None,
+                    data: payload(data),
+                }),
+            ),
+        ),
+        Function::WriteAddress => (
+            "6",
+            whole(
+                d,
+                address.map(|address| Request::WriteAddress {
+                    edition: e,
+                    address,
+                }),
+            ),
+        ),
+        Function::BroadcastTime => (
+            "6",
+            whole(
+                d,
+                datetime::<6>("broadcast time").map(|time| Request::BroadcastTime { time }),
+            ),
+        ),
+        Function::Freeze => (
+            "4",
+            whole(
+                d,
+                (freeze_field, freeze_field, freeze_field, freeze_field).map(
+                    |(minute, hour, day, month)| Request::Freeze {
+                        at: FreezeTime {
+                            month,
+                            day,
+                            hour,
+                            minute,
+                        },
+                    },
+                ),
+            ),
+        ),
+        Function::ChangeBaud => (
+            "1",
+            whole(
+                d,
+                baud_word.map(|rate| Request::ChangeBaud { edition: e, rate }),
+            ),
+        ),
+        Function::ChangePassword if v2007 => (
+            "12",
+            whole(
+                d,
+                (di(e), password, password).map(|(di, old, new)| Request::ChangePassword {
+                    di: Some(di),
+                    old,
+                    new,
+                }),
+            ),
+        ),
+        Function::ChangePassword => (
+            "8",
+            whole(
+                d,
+                (password, password).map(|(old, new)| Request::ChangePassword {
+                    di: None,
+                    old,
+                    new,
+                }),
+            ),
+        ),
+        Function::ClearDemand if v2007 => (
+            "8",
+            whole(
+                d,
+                (password, operator).map(|(password, op)| Request::ClearDemand {
+                    password,
+                    operator: Some(op),
+                }),
+            ),
+        ),
+        Function::ClearDemand => (
+            "4",
+            whole(
+                d,
+                password.map(|password| Request::ClearDemand {
+                    password,
+                    operator: None,
+                }),
+            ),
+        ),
+        Function::ClearMeter => (
+            "8",
+            whole(
+                d,
+                (password, operator)
+                    .map(|(password, operator)| Request::ClearMeter { password, operator }),
+            ),
+        ),
+        Function::ClearEvents => (
+            "12",
+            whole(
+                d,
+                (password, operator, di(e)).map(|(password, operator, di)| Request::ClearEvents {
+                    password,
+                    operator,
+                    di,
+                }),
+            ),
+        ),
+        Function::RelayControl => (
+            "16",
+            whole(
+                d,
+                (
+                    password,
+                    operator,
+                    byte,
+                    byte,
+                    datetime::<6>("relay validity time"),
+                )
+                    .map(
+                        |(password, operator, command, _reserved, valid_until)| {
+                            Request::RelayControl {
+                                password,
+                                operator,
+                                command: RelayCommand::from_byte(command),
+                                valid_until,
+                            }
+                        },
+                    ),
+            ),
+        ),
+        Function::Heartbeat => (
+            "1",
+            whole(d, byte.map(|minutes| Request::Heartbeat { minutes })),
+        ),
+        Function::SecurityAuth => (
+            "any",
+            whole(
+                d,
+                rest.map(|data| Request::SecurityAuth {
+                    data: payload(data),
+                }),
+            ),
+        ),
+    }
+}
+
+/// Each normal reply's data-field layout, and its length in words for the error
+/// message; `None` for functions that are never answered.
+fn reply_layout(
+    function: Function,
+    e: Edition,
+    more: bool,
+    d: &[u8],
+) -> Option<(&'static str, Layout<Reply>)> {
+    let v2007 = e == Edition::V2007;
+    let at_least_di = if v2007 { "at least 4" } else { "at least 2" };
+    let ack = |reply: Reply| ("0", whole(d, success(reply)));
+    Some(match function {
+        Function::Read => (
+            at_least_di,
+            whole(
+                d,
+                (di(e), rest).map(|(di, data)| Reply::Read {
+                    di,
+                    data: payload(data),
                     more,
-                }
-            }
-            Function::ReadSubsequent => {
-                at_least_di(&r)?;
-                Reply::ReadSubsequent {
-                    di: r.di(edition),
-                    data: r.payload(),
+                }),
+            ),
+        ),
+        Function::ReadSubsequent if v2007 => (
+            "at least 5",
+            whole(d, (di(e), rest)).and_then(|(di, tail)| match tail.split_last() {
+                Some((seq, data)) => Ok(Reply::ReadSubsequent {
+                    di,
+                    data: payload(data),
+                    seq: Some(*seq),
+                    more,
+                }),
+                None => Err(nom::Err::Error(LayoutError::Length)),
+            }),
+        ),
+        Function::ReadSubsequent => (
+            at_least_di,
+            whole(
+                d,
+                (di(e), rest).map(|(di, data)| Reply::ReadSubsequent {
+                    di,
+                    data: payload(data),
                     seq: None,
                     more,
-                }
-            }
-            Function::ReadAddress => {
-                r.expect_len(&[6], "6")?;
-                Reply::ReadAddress {
-                    address: Address::from_wire(r.take()),
-                }
-            }
-            Function::Write => {
-                r.expect_len(&[0], "0")?;
-                Reply::WriteAck { edition }
-            }
-            Function::WriteAddress => {
-                r.expect_len(&[0], "0")?;
-                Reply::WriteAddressAck { edition }
-            }
-            Function::Freeze => {
-                r.expect_len(&[0], "0")?;
-                Reply::FreezeAck
-            }
-            Function::ChangeBaud => {
-                r.expect_len(&[1], "1")?;
-                let word = r.take::<1>()[0];
-                let rate = BaudRate::from_word(word).ok_or(Error::Field {
-                    field: "baud-rate word (exactly one of bits 1..=6)",
-                    offset: 0,
-                    byte: word,
-                })?;
-                Reply::ChangeBaud { edition, rate }
-            }
-            Function::ChangePassword => {
-                r.expect_len(&[4], "4")?;
-                Reply::ChangePassword {
-                    edition,
-                    new: Password::from_wire(r.take()),
-                }
-            }
-            Function::ClearDemand => {
-                r.expect_len(&[0], "0")?;
-                Reply::ClearDemandAck { edition }
-            }
-            Function::ClearMeter => {
-                r.expect_len(&[0], "0")?;
-                Reply::ClearMeterAck
-            }
-            Function::ClearEvents => {
-                r.expect_len(&[0], "0")?;
-                Reply::ClearEventsAck
-            }
-            Function::RelayControl => {
-                r.expect_len(&[0], "0")?;
-                Reply::RelayControlAck
-            }
-            Function::SecurityAuth => Reply::SecurityAuth { data: r.payload() },
-            Function::BroadcastTime | Function::Reread | Function::Heartbeat => {
-                return Err(Error::UnknownFunction {
-                    control: control.to_byte(),
-                    code: control.code(),
-                });
-            }
-        })
-    }
+                }),
+            ),
+        ),
+        Function::ReadAddress => (
+            "6",
+            whole(d, address.map(|address| Reply::ReadAddress { address })),
+        ),
+        Function::Write => ack(Reply::WriteAck { edition: e }),
+        Function::WriteAddress => ack(Reply::WriteAddressAck { edition: e }),
+        Function::Freeze => ack(Reply::FreezeAck),
+        Function::ChangeBaud => (
+            "1",
+            whole(
+                d,
+                baud_word.map(|rate| Reply::ChangeBaud { edition: e, rate }),
+            ),
+        ),
+        Function::ChangePassword => (
+            "4",
+            whole(
+                d,
+                password.map(|new| Reply::ChangePassword { edition: e, new }),
+            ),
+        ),
+        Function::ClearDemand => ack(Reply::ClearDemandAck { edition: e }),
+        Function::ClearMeter => ack(Reply::ClearMeterAck),
+        Function::ClearEvents => ack(Reply::ClearEventsAck),
+        Function::RelayControl => ack(Reply::RelayControlAck),
+        Function::SecurityAuth => (
+            "any",
+            whole(
+                d,
+                rest.map(|data| Reply::SecurityAuth {
+                    data: payload(data),
+                }),
+            ),
+        ),
+        Function::BroadcastTime | Function::Reread | Function::Heartbeat => return None,
+    })
 }
