@@ -69,10 +69,11 @@ pub enum Decoded<'a> {
         /// Bytes to drop from the buffer: preamble plus frame.
         consumed: usize,
     },
-    /// The buffer holds the beginning of what may be a frame; read more.
+    /// The buffer holds the beginning of what may be a frame (or nothing); read more.
     NeedMore {
-        /// Bytes still missing, when the length byte has been seen.
-        at_least: Option<usize>,
+        /// Bytes still missing at least: exact once the length byte has been seen,
+        /// otherwise what the smallest frame would need.
+        at_least: usize,
     },
     /// Drop `count` bytes from the front of the buffer and call again.
     Skip {
@@ -104,7 +105,7 @@ impl Decoder {
     /// capture file, or the line has been silent past the reply deadline): a partial
     /// frame becomes [`SkipReason::FalseStart`] with [`Error::Truncated`], so frames
     /// hiding behind a false start are still found. Returns `NeedMore` only for an
-    /// empty buffer.
+    /// empty buffer (`at_least` is then the smallest frame's length).
     pub fn decode_eof<'a>(&self, buf: &'a [u8]) -> Decoded<'a> {
         decode(buf, true)
     }
@@ -125,7 +126,9 @@ fn decode(buf: &[u8], eof: bool) -> Decoded<'_> {
                 reason: SkipReason::Preamble,
             }
         } else {
-            Decoded::NeedMore { at_least: None }
+            Decoded::NeedMore {
+                at_least: MIN_FRAME_LEN,
+            }
         };
     };
     if first != START {
@@ -159,7 +162,11 @@ fn decode(buf: &[u8], eof: bool) -> Decoded<'_> {
                 available: rest.len(),
             });
         }
-        None => return Decoded::NeedMore { at_least: None },
+        None => {
+            return Decoded::NeedMore {
+                at_least: MIN_FRAME_LEN - rest.len(),
+            };
+        }
     };
     if rest.len() < total {
         if eof {
@@ -169,7 +176,7 @@ fn decode(buf: &[u8], eof: bool) -> Decoded<'_> {
             });
         }
         return Decoded::NeedMore {
-            at_least: Some(total - rest.len()),
+            at_least: total - rest.len(),
         };
     }
     let candidate = &rest[..total];
@@ -292,11 +299,8 @@ mod tests {
     #[test]
     fn incomplete_is_not_corrupt() {
         let d = Decoder::new();
-        assert_eq!(d.decode(&FRAME[..5]), Decoded::NeedMore { at_least: None });
-        assert_eq!(
-            d.decode(&FRAME[..12]),
-            Decoded::NeedMore { at_least: Some(4) }
-        );
+        assert_eq!(d.decode(&FRAME[..5]), Decoded::NeedMore { at_least: 7 });
+        assert_eq!(d.decode(&FRAME[..12]), Decoded::NeedMore { at_least: 4 });
         let mut corrupt = FRAME;
         corrupt[12] = 0x35;
         assert_eq!(

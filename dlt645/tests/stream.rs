@@ -61,9 +61,7 @@ fn feed(stream: &[u8], chunk_sizes: &[usize]) -> Vec<Vec<u8>> {
                 buffer.drain(..count);
             }
             Decoded::NeedMore { at_least } => {
-                if let Some(n) = at_least {
-                    assert!(n >= 1);
-                }
+                assert!(at_least >= 1);
                 break;
             }
         }
