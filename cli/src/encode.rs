@@ -8,6 +8,7 @@ use dlt645::{
     Address, Di, Edition,
     frame::{MAX_FRAME_LEN, Payload},
     message::{BaudRate, FreezeTime, OperatorCode, Password, ReadSelector, RelayCommand, Request},
+    value::{self, Number, Value},
 };
 
 use crate::{fail, hex};
@@ -120,9 +121,14 @@ enum Dlt645Request {
         di: String,
         #[command(flatten)]
         auth: Auth,
-        /// The value bytes in wire order (low byte first), without the 33H offset.
+        /// The value as exact decimals in the item's format, e.g. `220.0`; a block takes
+        /// a comma-separated list. Scaled to the catalogue's decimals; a finer value is
+        /// refused rather than rounded.
+        #[arg(long, required_unless_present = "data", conflicts_with = "data")]
+        value: Option<String>,
+        /// Or the value bytes in wire order (low byte first), without the 33H offset.
         #[arg(long)]
-        data: String,
+        data: Option<String>,
     },
     /// Give the meter a new address (0x15; 1997: 0x0A).
     WriteAddress {
@@ -295,6 +301,65 @@ fn time(flag: &str, text: &str, format: &str) -> Result<NaiveDateTime, String> {
     })
 }
 
+/// An exact decimal from text: optional `-`, digits, optional `.` and digits.
+fn number(text: &str) -> Option<Number> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty()
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let scale = u8::try_from(fraction.len()).ok()?;
+    let magnitude = whole
+        .bytes()
+        .chain(fraction.bytes())
+        .try_fold(0u64, |acc, b| {
+            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        })?;
+    Some(Number::new(magnitude, scale, negative))
+}
+
+/// The wire bytes of `text` as the value of `di`, through the catalogue's format.
+fn encode_value(di: Di, text: &str) -> Result<Vec<u8>, String> {
+    let numbers = text
+        .split(',')
+        .map(|part| {
+            number(part.trim()).ok_or_else(|| {
+                format!("bad --value {part:?}: expected an exact decimal such as 220.0")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let info = dlt645::catalogue::lookup(di)
+        .ok_or_else(|| format!("--value needs a catalogued DI; {di} is not one (use --data)"))?;
+    let value =
+        if info.is_block() {
+            Value::Numbers(numbers.as_slice().try_into().map_err(|_| {
+                format!("bad --value: {} items do not fit block {di}", numbers.len())
+            })?)
+        } else {
+            match numbers.as_slice() {
+                [one] => Value::Number(*one),
+                _ => {
+                    return Err(format!(
+                        "bad --value: {di} takes one number, got {}",
+                        numbers.len()
+                    ));
+                }
+            }
+        };
+    let mut out = [0u8; 255];
+    let n =
+        value::encode(di, &value, &mut out).map_err(|e| format!("bad --value {text:?}: {e}"))?;
+    Ok(out[..n].to_vec())
+}
+
 fn freeze_time(text: &str) -> Result<FreezeTime, String> {
     let bad = || format!("bad --at {text:?}: expected MMDDhhmm, 99 for every period");
     if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -360,11 +425,16 @@ fn build(args: &Dlt645Args) -> Result<(Address, Request), String> {
             address: a,
             di: d,
             auth: au,
+            value,
             data,
         } => {
             let di = di(d, any)?;
             let (password, operator) = auth(au)?;
-            let bytes = hex::parse(data).map_err(|e| format!("bad --data: {e}"))?;
+            let bytes = match (value, data) {
+                (Some(text), _) => encode_value(di, text)?,
+                (None, Some(data)) => hex::parse(data).map_err(|e| format!("bad --data: {e}"))?,
+                (None, None) => return Err("write needs --value or --data".to_owned()),
+            };
             let data = Payload::from_slice(&bytes)
                 .map_err(|_| format!("bad --data: {} bytes do not fit a frame", bytes.len()))?;
             let operator = (di.edition() == Edition::V2007).then_some(operator);

@@ -166,6 +166,35 @@ fn exit_statuses_and_errors() {
 }
 
 #[test]
+fn write_value_is_exact_and_never_rounded() {
+    let base = [
+        "encode",
+        "dlt645",
+        "write",
+        "--address",
+        "1",
+        "--di",
+        "04000E03",
+        "--password",
+        "02000000",
+    ];
+    let mut args = base.to_vec();
+    args.extend_from_slice(&["--value", "253.0"]);
+    let out = meterkit(&args, b"");
+    let hex = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let frame = &json_lines(&meterkit(&["decode", "--json", &hex], b""))[0];
+    assert_eq!(frame["value"], "253.0");
+    assert_eq!(frame["unit"], "V");
+    // 253.05 V does not fit XXX.X: refused, not rounded.
+    let mut args = base.to_vec();
+    args.extend_from_slice(&["--value", "253.05"]);
+    assert_clean_failure(&meterkit(&args, b""), 2, "finer than the field");
+    let mut args = base.to_vec();
+    args.extend_from_slice(&["--value", "25x"]);
+    assert_clean_failure(&meterkit(&args, b""), 2, "bad --value");
+}
+
+#[test]
 fn encode_builds_what_decode_reads_back() {
     let cases: &[&[&str]] = &[
         &["read", "--address", "123456789012", "--di", "00010000"],
