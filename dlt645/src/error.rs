@@ -66,6 +66,19 @@ pub enum Error {
         /// Its low five bits.
         code: u8,
     },
+    /// A request or reply asks for something its edition does not have: a function the
+    /// edition lacks (freeze in 1997), or a layout of the other edition (a 2007 write
+    /// without operator code, a 1997 read of load records).
+    #[error("{function} in this form does not exist in DL/T 645-{}", match edition {
+        crate::Edition::V2007 => "2007",
+        crate::Edition::V1997 => "1997",
+    })]
+    NotInEdition {
+        /// The function.
+        function: crate::control::Function,
+        /// The edition that lacks it.
+        edition: crate::Edition,
+    },
     /// The frame's direction bit is not the one the caller asked for (a reply
     /// parsed as a request, or the reverse).
     #[error("control byte {control:#04X} is a {found}, expected a {expected}")]

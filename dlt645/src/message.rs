@@ -753,19 +753,14 @@ impl Request {
     /// # Errors
     ///
     /// [`Error::DataTooLong`] when a write's data does not fit the 255-byte field;
-    /// [`Error::UnknownFunction`] for a combination the edition lacks (a 1997 load-record
+    /// [`Error::NotInEdition`] for a combination the edition lacks (a 1997 load-record
     /// read, a 2007 write without operator code, a 1997 one with); [`Error::Field`] for a
     /// time outside 2000..=2099 or a load-record time with seconds.
     pub fn to_frame(&self, address: Address) -> Result<FrameRepr, Error> {
         let edition = self.edition();
-        let control = Control::request(self.function(), edition).ok_or(Error::UnknownFunction {
-            control: 0,
-            code: 0,
-        })?;
-        let lacking = Error::UnknownFunction {
-            control: control.to_byte(),
-            code: control.code(),
-        };
+        let function = self.function();
+        let lacking = Error::NotInEdition { function, edition };
+        let control = Control::request(function, edition).ok_or(lacking)?;
         let mut w = Writer::new();
         match self {
             Request::Read { di, selector } => {
@@ -889,20 +884,7 @@ impl Request {
     /// [`Error::Field`] for a malformed time or rate word.
     pub fn parse(frame: &FrameRepr) -> Result<Self, Error> {
         let control = frame.control;
-        if control.direction() != Direction::Request {
-            return Err(Error::Direction {
-                control: control.to_byte(),
-                expected: Direction::Request,
-                found: Direction::Reply,
-            });
-        }
-        let (function, edition) =
-            control
-                .function(frame.data.len())
-                .ok_or(Error::UnknownFunction {
-                    control: control.to_byte(),
-                    code: control.code(),
-                })?;
+        let (function, edition) = function_of(frame, Direction::Request)?;
         let (expected, parsed) = request_layout(function, edition, &frame.data);
         parsed.map_err(|e| layout::to_error(&e, &frame.data, control.to_byte(), expected))
     }
@@ -961,14 +943,12 @@ impl Reply {
     /// # Errors
     ///
     /// [`Error::DataTooLong`] when the data does not fit the 255-byte field;
-    /// [`Error::UnknownFunction`] for a function the edition lacks.
+    /// [`Error::NotInEdition`] for a function the edition lacks.
     pub fn to_frame(&self, address: Address) -> Result<FrameRepr, Error> {
         let function = self.function();
         let edition = self.edition();
-        let request = Control::request(function, edition).ok_or(Error::UnknownFunction {
-            control: 0,
-            code: 0,
-        })?;
+        let request =
+            Control::request(function, edition).ok_or(Error::NotInEdition { function, edition })?;
         let mut w = Writer::new();
         let control = match self {
             Reply::Read { di, data, more } => {
@@ -1028,24 +1008,7 @@ impl Reply {
     /// for a malformed rate word.
     pub fn parse(frame: &FrameRepr) -> Result<Self, Error> {
         let control = frame.control;
-        if control.direction() != Direction::Reply {
-            return Err(Error::Direction {
-                control: control.to_byte(),
-                expected: Direction::Reply,
-                found: Direction::Request,
-            });
-        }
-        let (function, edition) =
-            control
-                .function(frame.data.len())
-                .ok_or(Error::UnknownFunction {
-                    control: control.to_byte(),
-                    code: control.code(),
-                })?;
-        let unknown = Error::UnknownFunction {
-            control: control.to_byte(),
-            code: control.code(),
-        };
+        let (function, edition) = function_of(frame, Direction::Reply)?;
         let (expected, parsed) = if control.is_abnormal() {
             (
                 "1 (the ERR byte)",
@@ -1059,13 +1022,37 @@ impl Reply {
                 ),
             )
         } else {
-            reply_layout(function, edition, control.has_more(), &frame.data).ok_or(unknown)?
+            reply_layout(function, edition, control.has_more(), &frame.data)
+                .ok_or(unknown_function(control))?
         };
         parsed.map_err(|e| layout::to_error(&e, &frame.data, control.to_byte(), expected))
     }
 }
 
 type Layout<T> = Result<T, nom::Err<LayoutError>>;
+
+fn unknown_function(control: Control) -> Error {
+    Error::UnknownFunction {
+        control: control.to_byte(),
+        code: control.code(),
+    }
+}
+
+/// The function and edition of a frame that must travel in direction `expected`.
+fn function_of(frame: &FrameRepr, expected: Direction) -> Result<(Function, Edition), Error> {
+    let control = frame.control;
+    let found = control.direction();
+    if found != expected {
+        return Err(Error::Direction {
+            control: control.to_byte(),
+            expected,
+            found,
+        });
+    }
+    control
+        .function(frame.data.len())
+        .ok_or(unknown_function(control))
+}
 
 /// Runs `parser` over the whole data field: input left over is a length error.
 fn whole<'a, T>(

@@ -188,10 +188,29 @@ fn encoding_limits() {
         *operator = None;
         *data = Payload::new();
     }
-    assert!(matches!(
+    assert_eq!(
         bad.to_frame(to),
-        Err(Error::UnknownFunction { control: 0x14, .. })
-    ));
+        Err(Error::NotInEdition {
+            function: dlt645::Function::Write,
+            edition: dlt645::Edition::V2007
+        })
+    );
+    // Freeze does not exist in 1997, so a meter cannot refuse one.
+    let refusal = Reply::Abnormal {
+        function: dlt645::Function::Freeze,
+        edition: dlt645::Edition::V1997,
+        error: dlt645::message::ErrorWord {
+            bits: 1,
+            edition: dlt645::Edition::V1997,
+        },
+    };
+    assert_eq!(
+        refusal.to_frame(to),
+        Err(Error::NotInEdition {
+            function: dlt645::Function::Freeze,
+            edition: dlt645::Edition::V1997
+        })
+    );
     // Times outside the two-digit year window cannot be sent.
     let time = chrono::NaiveDate::from_ymd_opt(1999, 12, 31)
         .and_then(|d| d.and_hms_opt(23, 59, 59))
