@@ -110,19 +110,39 @@ pub const fn u8_to_byte(n: u8) -> Option<u8> {
 /// end), [`BcdError::TooLong`] for more than [`MAX_DECODE_BYTES`] bytes.
 #[inline]
 pub fn decode(bytes: &[u8]) -> Result<u64, BcdError> {
-    if bytes.len() > MAX_DECODE_BYTES {
-        return Err(BcdError::TooLong { len: bytes.len() });
-    }
-    let mut value = 0u64;
-    for (index, &byte) in bytes.iter().enumerate().rev() {
-        let pair = DIGIT_PAIR[usize::from(byte)];
-        if pair == INVALID {
-            return Err(BcdError::NotBcd { index, byte });
+    // The catalogue's common widths get a fully unrolled loop.
+    let value = match *bytes {
+        [a, b] => fixed([a, b]),
+        [a, b, c] => fixed([a, b, c]),
+        [a, b, c, d] => fixed([a, b, c, d]),
+        _ if bytes.len() > MAX_DECODE_BYTES => {
+            return Err(BcdError::TooLong { len: bytes.len() });
         }
-        // At most 18 digits (checked above), so this cannot overflow.
-        value = value * 100 + u64::from(pair);
+        _ => any_len(bytes),
+    };
+    value.ok_or_else(|| first_invalid(bytes, 0))
+}
+
+/// A field of compile-time width `N` ≤ [`MAX_DECODE_BYTES`].
+#[inline]
+fn fixed<const N: usize>(bytes: [u8; N]) -> Option<u64> {
+    any_len(&bytes)
+}
+
+/// A field of at most [`MAX_DECODE_BYTES`] bytes; `None` if a byte is not BCD.
+#[inline]
+fn any_len(bytes: &[u8]) -> Option<u64> {
+    // Branch-free over the bytes; which byte was bad is worked out only on failure.
+    let mut value = 0u64;
+    let mut invalid = false;
+    for &byte in bytes.iter().rev() {
+        let pair = DIGIT_PAIR[usize::from(byte)];
+        invalid |= pair == INVALID;
+        // At most 18 digits, so a valid field cannot overflow; an invalid one is
+        // discarded.
+        value = value.wrapping_mul(100).wrapping_add(u64::from(pair));
     }
-    Ok(value)
+    (!invalid).then_some(value)
 }
 
 /// Decodes a signed packed-BCD field, low byte first: bit 7 of the last (most
@@ -147,28 +167,46 @@ pub fn decode_signed(bytes: &[u8]) -> Result<(u64, bool), BcdError> {
     }
     let negative = top & 0x80 != 0;
     let top_pair = DIGIT_PAIR[usize::from(top & 0x7F)];
-    if top_pair == INVALID {
-        return Err(BcdError::NotBcd {
-            index: rest.len(),
-            byte: top,
-        });
+    match (decode(rest), POW100.get(rest.len())) {
+        // `rest` has at most 8 bytes = 16 digits; two more still fit a u64.
+        (Ok(low), Some(&weight)) if top_pair != INVALID => {
+            Ok((u64::from(top_pair) * weight + low, negative))
+        }
+        _ => Err(first_invalid(bytes, 0x80)),
     }
-    let low = decode(rest)?;
-    // `rest` has at most 8 bytes = 16 digits; two more still fit a u64.
-    let magnitude = u64::from(top_pair) * pow100(rest.len()) + low;
-    Ok((magnitude, negative))
 }
 
-/// 100^n for n ≤ 9 (the callers never pass more).
-#[inline]
-const fn pow100(n: usize) -> u64 {
-    let mut p = 1u64;
-    let mut i = 0;
-    while i < n {
-        p = p.saturating_mul(100);
-        i += 1;
+/// 100^n: the weight of the n-th byte of a field.
+static POW100: [u64; MAX_DECODE_BYTES] = {
+    let mut table = [1u64; MAX_DECODE_BYTES];
+    let mut n = 1;
+    while n < MAX_DECODE_BYTES {
+        table[n] = table[n - 1] * 100;
+        n += 1;
     }
-    p
+    table
+};
+
+/// The error for the most significant non-BCD byte of a field known to hold one;
+/// `sign_mask` is cleared from the top byte before checking (0x80 for signed fields).
+#[cold]
+fn first_invalid(bytes: &[u8], sign_mask: u8) -> BcdError {
+    let top = bytes.len().saturating_sub(1);
+    bytes
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|&(index, &byte)| {
+            let digits = if index == top {
+                byte & !sign_mask
+            } else {
+                byte
+            };
+            DIGIT_PAIR[usize::from(digits)] == INVALID
+        })
+        .map_or(BcdError::TooLong { len: bytes.len() }, |(index, &byte)| {
+            BcdError::NotBcd { index, byte }
+        })
 }
 
 /// Encodes `value` as unsigned packed BCD into the whole of `out`, low byte first,
@@ -278,6 +316,20 @@ mod tests {
             })
         );
         assert_eq!(decode(&[0; 10]), Err(BcdError::TooLong { len: 10 }));
+        assert_eq!(decode_signed(&[0; 10]), Err(BcdError::TooLong { len: 10 }));
+        // Eight bytes take the one-word path, nine the split path.
+        assert_eq!(decode(&[0x99; 8]), Ok(9_999_999_999_999_999));
+        assert_eq!(
+            decode(&[0x01, 0, 0, 0, 0, 0, 0, 0, 0x12]),
+            Ok(120_000_000_000_000_001)
+        );
+        assert_eq!(
+            decode(&[0, 0, 0, 0, 0, 0, 0, 0, 0x1F]),
+            Err(BcdError::NotBcd {
+                index: 8,
+                byte: 0x1F
+            })
+        );
     }
 
     #[test]
@@ -357,6 +409,22 @@ mod tests {
                 }
             });
             prop_assert_eq!(decode(&bytes), reference);
+        }
+
+        #[test]
+        fn decode_signed_agrees_with_nibble_arithmetic(bytes in proptest::collection::vec(any::<u8>(), 0..=9)) {
+            let top = bytes.len().saturating_sub(1);
+            let negative = bytes.last().is_some_and(|b| b & 0x80 != 0);
+            let reference = bytes.iter().enumerate().rev().try_fold(0u64, |acc, (index, &byte)| {
+                let digits = if index == top { byte & 0x7F } else { byte };
+                let (hi, lo) = (digits >> 4, digits & 0x0F);
+                if hi > 9 || lo > 9 {
+                    Err(BcdError::NotBcd { index, byte })
+                } else {
+                    Ok(acc * 100 + u64::from(hi) * 10 + u64::from(lo))
+                }
+            });
+            prop_assert_eq!(decode_signed(&bytes), reference.map(|m| (m, negative)));
         }
     }
 }

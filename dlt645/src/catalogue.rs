@@ -202,6 +202,7 @@ pub enum Format {
 
 impl Format {
     /// Bytes one item of this format takes.
+    #[inline]
     pub const fn item_len(self) -> usize {
         match self {
             Format::Decimal { bytes, .. } | Format::Digits { bytes } | Format::Ascii { bytes } => {
@@ -218,6 +219,7 @@ impl Format {
     }
 
     /// Whether the format carries a sign bit.
+    #[inline]
     pub const fn is_signed(self) -> bool {
         matches!(
             self,
@@ -370,26 +372,34 @@ enum Qualifier {
 /// assert_eq!(lookup(Di::V1997(0x9010)).unwrap().unit.as_str(), "kWh");
 /// assert!(lookup(Di::V2007(0x0700_0000)).is_none());
 /// ```
+#[inline]
 pub fn lookup(di: Di) -> Option<DiInfo> {
-    let (name, format, max_items, unit, qualifier) = match di {
+    // `finish` in every arm (not once after the match) lets the compiler fold each
+    // arm's constant format into its item length instead of dispatching on it again.
+    let finish = |entry: Option<Entry>| entry.map(|e| finish(di, e));
+    match di {
         Di::V2007(v) => {
             let [d3, d2, d1, d0] = v.to_be_bytes();
             match d3 {
-                0x00 => energy_2007(d2, d1, d0),
-                0x01 => demand_2007(d2, d1, d0),
-                0x02 => variable_2007(d2, d1, d0),
-                0x03 => event_2007(d2, d1, d0),
-                0x04 => parameter_2007(d2, d1, d0),
-                0x05 => freeze_2007(d2, d1, d0),
+                0x00 => finish(energy_2007(d2, d1, d0)),
+                0x01 => finish(demand_2007(d2, d1, d0)),
+                0x02 => finish(variable_2007(d2, d1, d0)),
+                0x03 => finish(event_2007(d2, d1, d0)),
+                0x04 => finish(parameter_2007(d2, d1, d0)),
+                0x05 => finish(freeze_2007(d2, d1, d0)),
                 _ => None,
             }
         }
         Di::V1997(v) => {
             let [hi, lo] = v.to_be_bytes();
-            lookup_1997(hi, lo)
+            finish(lookup_1997(hi, lo))
         }
-    }?;
-    Some(DiInfo {
+    }
+}
+
+#[inline]
+fn finish(di: Di, (name, format, max_items, unit, qualifier): Entry) -> DiInfo {
+    DiInfo {
         di,
         name,
         format,
@@ -399,7 +409,7 @@ pub fn lookup(di: Di) -> Option<DiInfo> {
         unit,
         signed: format.is_signed(),
         qualifier,
-    })
+    }
 }
 
 /// What a sub-table answers: name, item format, `max_items`, unit, qualifier.
@@ -419,7 +429,7 @@ const fn energy_format(signed: bool) -> Format {
 }
 
 /// The energy quantities `DI2` = 00..=0A: name, unit, signed.
-const ENERGY_QUANTITIES: [(&str, Unit, bool); 11] = [
+static ENERGY_QUANTITIES: [(&str, Unit, bool); 11] = [
     ("Combined active energy", Unit::KilowattHour, true),
     ("Forward active energy", Unit::KilowattHour, false),
     ("Reverse active energy", Unit::KilowattHour, false),
@@ -434,7 +444,7 @@ const ENERGY_QUANTITIES: [(&str, Unit, bool); 11] = [
 ];
 
 /// The maximum-demand quantities `DI2` = 01..=0A (index 0 is `DI2` = 01).
-const DEMAND_QUANTITIES: [(&str, Unit); 10] = [
+static DEMAND_QUANTITIES: [(&str, Unit); 10] = [
     ("Forward active maximum demand", Unit::Kilowatt),
     ("Reverse active maximum demand", Unit::Kilowatt),
     ("Combined reactive 1 maximum demand", Unit::Kilovar),
@@ -456,6 +466,7 @@ const DEMAND_FORMAT: Format = Format::Demand {
 
 /// Tariff `DI1` and settlement `DI0` of the energy and demand patterns; `None` when
 /// out of range. Returns the block size the pair allows.
+#[inline]
 const fn tariff_settlement(tariff: u8, settlement: u8, capacity: u8) -> Option<(u8, Qualifier)> {
     let tariff_ok = tariff <= 0x3F || tariff == BLOCK;
     let settlement_ok = settlement <= 0x0C || settlement == BLOCK;
@@ -472,12 +483,14 @@ const fn tariff_settlement(tariff: u8, settlement: u8, capacity: u8) -> Option<(
     Some((max_items, Qualifier::Tariff { tariff, settlement }))
 }
 
+#[inline]
 fn energy_2007(d2: u8, d1: u8, d0: u8) -> Option<Entry> {
     let &(name, unit, signed) = ENERGY_QUANTITIES.get(usize::from(d2))?;
     let (max_items, qualifier) = tariff_settlement(d1, d0, NUMBERS_CAP)?;
     Some((name, energy_format(signed), max_items, unit, qualifier))
 }
 
+#[inline]
 fn demand_2007(d2: u8, d1: u8, d0: u8) -> Option<Entry> {
     let &(name, unit) = DEMAND_QUANTITIES.get(usize::from(d2).checked_sub(1)?)?;
     let (max_items, qualifier) = tariff_settlement(d1, d0, DEMANDS_CAP)?;
@@ -486,6 +499,7 @@ fn demand_2007(d2: u8, d1: u8, d0: u8) -> Option<Entry> {
 
 /// A per-phase instantaneous value: `first_phase` is 0 when a total exists, 1 when
 /// only phases A..C do; FF gives the block of all of them.
+#[inline]
 fn per_phase(
     name: &'static str,
     format: Format,
@@ -507,6 +521,7 @@ fn per_phase(
 
 // One arm per DI group: a flat table reads better than helpers split for length.
 #[allow(clippy::too_many_lines)]
+#[inline]
 fn variable_2007(d2: u8, d1: u8, d0: u8) -> Option<Entry> {
     let percent = decimal(2, 2, false);
     match d2 {
@@ -822,6 +837,7 @@ fn freeze_2007(d2: u8, d1: u8, d0: u8) -> Option<Entry> {
     }
 }
 
+#[inline]
 fn lookup_1997(hi: u8, lo: u8) -> Option<Entry> {
     let (kind, index) = (lo >> 4, lo & 0x0F);
     match hi {

@@ -36,6 +36,10 @@
 //! No value is ever guessed: a wrong length, a non-BCD nibble or an impossible date is
 //! an error naming the byte, never a garbage value.
 //!
+//! Every item has a fixed width, checked once against the catalogue before any byte is
+//! read, so decoding is slicing plus the BCD table; this layer does not need nom (a
+//! combinator would only add an error path that can never fire).
+//!
 //! # Example
 //!
 //! ```
@@ -387,6 +391,8 @@ impl fmt::Display for Value {
 #[cfg_attr(feature = "defmt-1", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Field {
+    /// Year (00..=99, meaning 2000..=2099).
+    Year,
     /// Month (1..=12).
     Month,
     /// Day of month (valid for the month).
@@ -408,6 +414,7 @@ pub enum Field {
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Field::Year => "year",
             Field::Month => "month",
             Field::Day => "day",
             Field::Hour => "hour",
@@ -588,7 +595,7 @@ pub fn decode_with(info: &DiInfo, data: &[u8]) -> Result<Value, ValueError> {
         Format::Decimal {
             decimals, signed, ..
         } => collect(di, count, items, |base, item| {
-            number(item, decimals, signed, base)
+            number(di, item, decimals, signed, base)
         })
         .map(Value::Numbers),
         Format::Demand {
@@ -596,13 +603,14 @@ pub fn decode_with(info: &DiInfo, data: &[u8]) -> Result<Value, ValueError> {
             decimals,
             signed,
         } => collect(di, count, items, |base, item| {
-            demand(item, bytes, decimals, signed, base)
+            demand(di, item, bytes, decimals, signed, base)
         })
         .map(Value::Demands),
         Format::Bits { .. } => {
             collect(di, count, items, |_, item| Ok(bits(item))).map(Value::StatusWords)
         }
-        Format::EventTotal => collect(di, count, items, event_total).map(Value::EventTotals),
+        Format::EventTotal => collect(di, count, items, |base, item| event_total(di, base, item))
+            .map(Value::EventTotals),
         Format::TimeZone => collect(di, count, items, time_zone).map(Value::TimeZones),
         Format::DayPeriod => collect(di, count, items, day_period).map(Value::DayPeriods),
         // The catalogue has no blocks of these formats (a test checks it).
@@ -655,12 +663,12 @@ fn decode_single(info: &DiInfo, data: &[u8]) -> Result<Value, ValueError> {
     Ok(match info.format {
         Format::Decimal {
             decimals, signed, ..
-        } => Value::Number(number(data, decimals, signed, 0)?),
+        } => Value::Number(number(di, data, decimals, signed, 0)?),
         Format::Demand {
             bytes,
             decimals,
             signed,
-        } => Value::Demand(demand(data, bytes, decimals, signed, 0)?),
+        } => Value::Demand(demand(di, data, bytes, decimals, signed, 0)?),
         Format::DateWeekday => Value::DateWeekday(date_weekday(data)?),
         Format::Time => Value::Time(time(data, 0)?),
         Format::DateTimeMinutes | Format::DateTimeSeconds => Value::DateTime(date_time(data, 0)?),
@@ -669,7 +677,7 @@ fn decode_single(info: &DiInfo, data: &[u8]) -> Result<Value, ValueError> {
         Format::Bits { .. } => Value::Bits(bits(data)),
         Format::SettlementDay => Value::SettlementDay(settlement_day(data)?),
         // Table formats are lists even when the catalogue allows one entry.
-        Format::EventTotal => Value::EventTotals(one(di, event_total(0, data)?)?),
+        Format::EventTotal => Value::EventTotals(one(di, event_total(di, 0, data)?)?),
         Format::TimeZone => Value::TimeZones(one(di, time_zone(0, data)?)?),
         Format::DayPeriod => Value::DayPeriods(one(di, day_period(0, data)?)?),
     })
@@ -686,31 +694,40 @@ fn one<T, const N: usize>(di: Di, item: T) -> Result<Vec<T, N>, ValueError> {
 }
 
 /// Re-bases a BCD error on the value's first byte.
-fn bcd_error(error: BcdError, base: usize) -> ValueError {
+fn bcd_error(di: Di, error: BcdError, base: usize) -> ValueError {
     match error {
         BcdError::NotBcd { index, byte } => ValueError::NotBcd {
             index: base + index,
             byte,
         },
-        // Catalogued fields are at most 4 bytes, so a decode never reports these.
-        _ => ValueError::NotBcd {
-            index: base,
-            byte: 0,
-        },
+        // Only a field longer than a u64 holds: never a catalogued one (≤ 4 bytes).
+        _ => ValueError::Overflow { di },
     }
 }
 
-fn number(bytes: &[u8], decimals: u8, signed: bool, base: usize) -> Result<Number, ValueError> {
+// The hot path of every numeric read. Measured with callgrind on an energy reply:
+// plain `#[inline]` leaves it out of line, and forcing it saves 26 of 245
+// instructions per `decode`.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn number(
+    di: Di,
+    bytes: &[u8],
+    decimals: u8,
+    signed: bool,
+    base: usize,
+) -> Result<Number, ValueError> {
     let (magnitude, negative) = if signed {
         bcd::decode_signed(bytes)
     } else {
         bcd::decode(bytes).map(|m| (m, false))
     }
-    .map_err(|e| bcd_error(e, base))?;
+    .map_err(|e| bcd_error(di, e, base))?;
     Ok(Number::new(magnitude, decimals, negative))
 }
 
 fn demand(
+    di: Di,
     item: &[u8],
     bytes: u8,
     decimals: u8,
@@ -720,7 +737,7 @@ fn demand(
     let split = usize::from(bytes);
     let (value, when) = item.split_at_checked(split).unwrap_or((item, &[]));
     Ok(Demand {
-        value: number(value, decimals, signed, base)?,
+        value: number(di, value, decimals, signed, base)?,
         time: date_time(when, base + split)?,
     })
 }
@@ -752,7 +769,7 @@ fn field(
 fn date(bytes: &[u8], at: usize, base: usize) -> Result<NaiveDate, ValueError> {
     let day = field(bytes, at, base, Field::Day, 1..=31)?;
     let month = field(bytes, at + 1, base, Field::Month, 1..=12)?;
-    let year = field(bytes, at + 2, base, Field::Day, 0..=99)?;
+    let year = field(bytes, at + 2, base, Field::Year, 0..=99)?;
     NaiveDate::from_ymd_opt(2000 + i32::from(year), u32::from(month), u32::from(day)).ok_or(
         ValueError::InvalidField {
             index: base + at,
@@ -859,11 +876,11 @@ fn settlement_day(bytes: &[u8]) -> Result<Option<SettlementDay>, ValueError> {
     }))
 }
 
-fn event_total(base: usize, item: &[u8]) -> Result<EventTotal, ValueError> {
+fn event_total(di: Di, base: usize, item: &[u8]) -> Result<EventTotal, ValueError> {
     let (count, minutes) = item.split_at_checked(3).unwrap_or((item, &[]));
     let value = |bytes: &[u8], at| {
         bcd::decode(bytes)
-            .map_err(|e| bcd_error(e, at))
+            .map_err(|e| bcd_error(di, e, at))
             // Three BCD bytes are at most 999 999.
             .map(|v| u32::try_from(v).unwrap_or(u32::MAX))
     };
@@ -1214,4 +1231,138 @@ fn put_day_period(di: Di, p: DayPeriod, out: &mut [u8]) -> Result<(), ValueError
     let (_, clock_bytes) = out.split_at_mut(1.min(out.len()));
     put_time(di, p.start, clock_bytes, false)?;
     day_period(0, out).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::ToString;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::catalogue::Unit;
+
+    #[test]
+    fn number_prints_exactly_its_scale() {
+        let cases = [
+            (Number::new(120_642, 2, false), "1206.42"),
+            (Number::new(123, 3, true), "-0.123"),
+            (Number::new(2394, 1, false), "239.4"),
+            (Number::new(100, 0, false), "100"),
+            (Number::new(0, 2, true), "-0.00"),
+            (Number::new(0, 0, false), "0"),
+            (Number::new(5, 4, false), "0.0005"),
+            // u64::MAX has 20 digits; scale 19 still splits it, scale 25 pads it.
+            (Number::new(u64::MAX, 19, false), "1.8446744073709551615"),
+            (Number::new(42, 25, true), "-0.0000000000000000000000042"),
+        ];
+        for (number, text) in cases {
+            assert_eq!(number.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn mantissa_and_rescale_are_exact() {
+        let n = Number::new(123, 3, true); // −0.123
+        assert_eq!(n.mantissa(), -123);
+        assert_eq!(n.rescaled_mantissa(5), Some(-12_300));
+        assert_eq!(n.rescaled_mantissa(2), None);
+        assert_eq!(Number::new(1200, 3, false).rescaled_mantissa(1), Some(12));
+        assert_eq!(Number::new(0, 2, true).mantissa(), 0);
+        // 10^39 overflows an i128.
+        assert_eq!(Number::new(1, 0, false).rescaled_mantissa(39), None);
+        assert_eq!(Number::new(1, 39, false).rescaled_mantissa(0), None);
+    }
+
+    /// A catalogue-shaped entry for a format no real DI of the catalogue uses yet.
+    fn seconds_info() -> DiInfo {
+        let mut info = lookup(Di::V2007(0x0400_0106)).unwrap_or_else(|| unreachable!());
+        info.format = Format::DateTimeSeconds;
+        info.item_len = 6;
+        info
+    }
+
+    #[test]
+    fn date_time_with_seconds() {
+        let info = seconds_info();
+        // Wire ss mm hh DD MM YY: 51 22 10 05 06 17 = 2017-06-05 10:22:51.
+        let bytes = [0x51, 0x22, 0x10, 0x05, 0x06, 0x17];
+        let value = decode_with(&info, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(value.to_string(), "2017-06-05T10:22:51");
+        let mut out = [0u8; 6];
+        assert_eq!(encode_with(&info, &value, &mut out), Ok(6));
+        assert_eq!(out, bytes);
+        assert_eq!(
+            decode_with(&info, &[0x51, 0x22, 0x10, 0x05, 0x00, 0x17]),
+            Err(ValueError::InvalidField {
+                index: 4,
+                field: Field::Month,
+                value: 0
+            })
+        );
+    }
+
+    #[test]
+    fn display_of_each_kind() {
+        let show = |di: u32, bytes: &[u8]| {
+            decode(Di::V2007(di), bytes)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .to_string()
+        };
+        assert_eq!(
+            show(0x0400_0101, &[0x05, 0x15, 0x03, 0x24]),
+            "2024-03-15 (Fri)"
+        );
+        assert_eq!(show(0x0506_0001, &[0; 5]), "not set");
+        assert_eq!(show(0x0400_0B01, &[0x99, 0x99]), "not set");
+        assert_eq!(show(0x0400_0B01, &[0x08, 0x25]), "day 25 at 08:00");
+        assert_eq!(show(0x0400_0501, &[0x34, 0x12]), "0x1234");
+        assert_eq!(show(0x0400_0404, b"220V\0\0"), "\"220V\"");
+        assert_eq!(
+            show(
+                0x0301_0000,
+                &[1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 4, 0, 0]
+            ),
+            "1 times, 2 min, 0 times, 0 min, 3 times, 4 min"
+        );
+        assert_eq!(show(0x0401_0000, &[0x02, 0x01, 0x06]), "06-01 table 2");
+    }
+
+    #[test]
+    fn numbers_accessor_covers_single_and_block() {
+        let single = Value::Number(Number::new(1, 0, false));
+        assert_eq!(single.numbers().map(<[Number]>::len), Some(1));
+        assert_eq!(Value::Bits(1).numbers(), None);
+        let info = lookup(Di::V2007(0x0201_FF00)).unwrap_or_else(|| unreachable!());
+        assert_eq!(info.unit, Unit::Volt);
+        let block = decode_with(&info, &[0; 4]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(block.numbers().map(<[Number]>::len), Some(2));
+    }
+
+    proptest! {
+        /// Display agrees with the mantissa: stripping '-' and '.' gives the magnitude
+        /// and the decimals after '.' are exactly `scale`.
+        #[test]
+        fn display_matches_parts(magnitude in any::<u64>(), scale in 0u8..=30, negative in any::<bool>()) {
+            let text = Number::new(magnitude, scale, negative).to_string();
+            prop_assert_eq!(text.starts_with('-'), negative);
+            let unsigned = text.trim_start_matches('-');
+            let decimals = unsigned.split_once('.').map_or(0, |(_, d)| d.len());
+            prop_assert_eq!(decimals, usize::from(scale));
+            let digits: std::string::String = unsigned.chars().filter(char::is_ascii_digit).collect();
+            prop_assert_eq!(digits.parse::<u128>().ok(), Some(u128::from(magnitude)));
+        }
+
+        #[test]
+        fn seconds_round_trip(s in 0u8..60, m in 0u8..60, h in 0u8..24, d in 1u8..=28, mo in 1u8..=12, y in 0u8..100) {
+            let bcd = |n: u8| ((n / 10) << 4) | (n % 10);
+            let bytes = [bcd(s), bcd(m), bcd(h), bcd(d), bcd(mo), bcd(y)];
+            let info = seconds_info();
+            let value = decode_with(&info, &bytes).unwrap_or_else(|e| panic!("{e}"));
+            let mut out = [0u8; 6];
+            prop_assert_eq!(encode_with(&info, &value, &mut out), Ok(6));
+            prop_assert_eq!(out, bytes);
+        }
+    }
 }

@@ -1,6 +1,10 @@
 //! The value layer against the public vectors, the spec's worked examples, malformed
 //! input of every kind, and property tests over every format.
 
+// In a test a panic is the failure report, and the case tables read best as one
+// function per concern.
+#![allow(clippy::unwrap_used, clippy::too_many_lines)]
+
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use dlt645::{
     Di,
@@ -60,8 +64,8 @@ fn public_vectors_values_and_units() {
             let data = hex(frame["data"].as_str().unwrap());
             let value_bytes = &data[di.wire_len()..];
             let info = catalogue::lookup(di).unwrap();
-            let value = value::decode(di, value_bytes)
-                .unwrap_or_else(|e| panic!("{}: {e}", vector["id"]));
+            let value =
+                value::decode(di, value_bytes).unwrap_or_else(|e| panic!("{}: {e}", vector["id"]));
             assert_eq!(numbers(&value), expected, "{}", vector["id"]);
             assert_eq!(info.unit.as_str(), frame["unit"].as_str().unwrap());
             // A single value decodes to Number, a block to Numbers, as the JSON keys say.
@@ -97,7 +101,7 @@ fn spec_worked_examples() {
     // 1997 voltage is XXX integer volts: 00 01 → 0100 → 100.
     let v = value::decode(Di::V1997(0xB611), &hex("00 01")).unwrap();
     assert_eq!(numbers(&v), ["100"]);
-    // 1997 current XX.XX: 50 12 → 1250 → 12.50 (unsigned in 1997).
+    // 1997 current XX.XX is unsigned: 50 92 → 9250 → 92.50, no sign bit read.
     let v = value::decode(Di::V1997(0xB621), &hex("50 92")).unwrap();
     assert_eq!(numbers(&v), ["92.50"]);
 }
@@ -110,15 +114,11 @@ fn sign_bit_only_where_the_catalogue_says_signed() {
     // Forward active energy is not: 80 is the digits 80 → 800000.00.
     let v = value::decode(Di::V2007(0x0001_0000), &hex("00 00 00 80")).unwrap();
     assert_eq!(numbers(&v), ["800000.00"]);
-    // Temperature (resolved as signed): 15 80 → −1.5 °C... digits 0015, sign set.
+    // Temperature (resolved as signed): 15 80 → sign set, digits 0015 → −1.5 °C.
     let v = value::decode(Di::V2007(0x0280_0007), &hex("15 80")).unwrap();
     assert_eq!(numbers(&v), ["-1.5"]);
     // Power factor block, signed X.XXX: total 0.999, A −0.5 (00 05 → 0500, 85 → sign).
-    let v = value::decode(
-        Di::V2007(0x0206_FF00),
-        &hex("99 09  00 85  00 10  01 00"),
-    )
-    .unwrap();
+    let v = value::decode(Di::V2007(0x0206_FF00), &hex("99 09  00 85  00 10  01 00")).unwrap();
     assert_eq!(numbers(&v), ["0.999", "-0.500", "1.000", "0.001"]);
 }
 
@@ -188,7 +188,10 @@ fn dates_times_and_parameters() {
     assert_eq!(v, Value::Time(NaiveTime::from_hms_opt(10, 22, 51).unwrap()));
     assert_eq!(v.to_string(), "10:22:51");
     // 1997 C011 is the same format.
-    assert_eq!(value::decode(Di::V1997(0xC011), &hex("51 22 10")).unwrap(), v);
+    assert_eq!(
+        value::decode(Di::V1997(0xC011), &hex("51 22 10")).unwrap(),
+        v
+    );
     // 04000106 YYMMDDhhmm switch time.
     let v = value::decode(Di::V2007(0x0400_0106), &hex("00 00 01 10 25")).unwrap();
     assert_eq!(v.to_string(), "2025-10-01T00:00:00");
@@ -502,7 +505,11 @@ fn encode_refuses_what_does_not_fit() {
     assert_eq!(out[..4], [0x23, 0x01, 0x00, 0x00]);
     // Too large: 1 000 000.00 kWh does not fit XXXXXX.XX.
     assert_eq!(
-        enc(energy, Value::Number(Number::new(1_000_000, 0, false)), &mut out),
+        enc(
+            energy,
+            Value::Number(Number::new(1_000_000, 0, false)),
+            &mut out
+        ),
         Err(ValueError::Overflow { di: energy })
     );
     // Negative on an unsigned register.
@@ -513,7 +520,11 @@ fn encode_refuses_what_does_not_fit() {
     // Signed: 800.000 A would collide with the sign bit.
     let current = Di::V2007(0x0202_0100);
     assert_eq!(
-        enc(current, Value::Number(Number::new(800_000, 3, false)), &mut out),
+        enc(
+            current,
+            Value::Number(Number::new(800_000, 3, false)),
+            &mut out
+        ),
         Err(ValueError::Overflow { di: current })
     );
     // Kind mismatches: a block for a single DI and the reverse, a date for energy.
@@ -538,7 +549,11 @@ fn encode_refuses_what_does_not_fit() {
     let four: heapless::Vec<Number, 64> = (0..4).map(|_| Number::new(0, 1, false)).collect();
     assert!(matches!(
         enc(block, Value::Numbers(four), &mut out),
-        Err(ValueError::TooManyItems { max: 3, actual: 4, .. })
+        Err(ValueError::TooManyItems {
+            max: 3,
+            actual: 4,
+            ..
+        })
     ));
     // Unknown DI with a typed value; short buffer.
     let unknown = Di::V2007(0x0700_0000);
@@ -547,7 +562,11 @@ fn encode_refuses_what_does_not_fit() {
         Err(ValueError::UnknownDi { di: unknown })
     );
     assert_eq!(
-        enc(energy, Value::Number(Number::new(1, 2, false)), &mut out[..3]),
+        enc(
+            energy,
+            Value::Number(Number::new(1, 2, false)),
+            &mut out[..3]
+        ),
         Err(ValueError::BufferTooSmall {
             needed: 4,
             available: 3
@@ -574,11 +593,19 @@ fn encode_refuses_what_does_not_fit() {
     // Digits: not a digit, too many; fewer digits are padded with leading zeros.
     let address = Di::V2007(0x0400_0401);
     assert_eq!(
-        enc(address, Value::Digits("12345678901x".try_into().unwrap()), &mut out),
+        enc(
+            address,
+            Value::Digits("12345678901x".try_into().unwrap()),
+            &mut out
+        ),
         Err(ValueError::NotDigit { index: 11 })
     );
     assert_eq!(
-        enc(address, Value::Digits("1234567890123".try_into().unwrap()), &mut out),
+        enc(
+            address,
+            Value::Digits("1234567890123".try_into().unwrap()),
+            &mut out
+        ),
         Err(ValueError::Overflow { di: address })
     );
     assert_eq!(
@@ -640,9 +667,7 @@ fn block_items_are_resolved_per_format() {
         "DayPeriod",
     ] {
         assert!(
-            formats
-                .iter()
-                .any(|f| format!("{f:?}").starts_with(wanted)),
+            formats.iter().any(|f| format!("{f:?}").starts_with(wanted)),
             "{wanted} not covered"
         );
     }
@@ -730,12 +755,14 @@ fn date_time_bytes(seconds: bool) -> BoxedStrategy<Vec<u8>> {
 fn item_bytes(format: Format) -> BoxedStrategy<Vec<u8>> {
     match format {
         Format::Decimal { bytes, signed, .. } => decimal_bytes(bytes, signed),
-        Format::Demand { bytes, signed, .. } => (decimal_bytes(bytes, signed), date_time_bytes(false))
-            .prop_map(|(mut a, b)| {
-                a.extend(b);
-                a
-            })
-            .boxed(),
+        Format::Demand { bytes, signed, .. } => {
+            (decimal_bytes(bytes, signed), date_time_bytes(false))
+                .prop_map(|(mut a, b)| {
+                    a.extend(b);
+                    a
+                })
+                .boxed()
+        }
         Format::DateWeekday => (bcd_in(0..=6), bcd_in(1..=28), bcd_in(1..=12), bcd_byte(100))
             .prop_map(|(w, d, m, y)| vec![w, d, m, y])
             .boxed(),
@@ -744,9 +771,13 @@ fn item_bytes(format: Format) -> BoxedStrategy<Vec<u8>> {
             .boxed(),
         Format::DateTimeMinutes => date_time_bytes(false),
         Format::DateTimeSeconds => date_time_bytes(true),
-        Format::Digits { bytes } => proptest::collection::vec(bcd_byte(100), usize::from(bytes)).boxed(),
+        Format::Digits { bytes } => {
+            proptest::collection::vec(bcd_byte(100), usize::from(bytes)).boxed()
+        }
         Format::Ascii { bytes } => proptest::collection::vec(0u8..0x80, usize::from(bytes)).boxed(),
-        Format::Bits { bytes } => proptest::collection::vec(any::<u8>(), usize::from(bytes)).boxed(),
+        Format::Bits { bytes } => {
+            proptest::collection::vec(any::<u8>(), usize::from(bytes)).boxed()
+        }
         Format::SettlementDay => prop_oneof![
             1 => Just(vec![0x99, 0x99]),
             9 => (bcd_byte(24), bcd_in(1..=31)).prop_map(|(h, d)| vec![h, d]),
@@ -836,9 +867,22 @@ proptest! {
     ) {
         if let Ok(value) = value::decode(di, &bytes) {
             let _ = value.to_string();
-            let mut out = [0u8; 255];
+            let mut out = [0u8; 512];
             let len = value::encode(di, &value, &mut out).unwrap();
             prop_assert_eq!(&out[..len], bytes.as_slice());
         }
     }
+}
+
+/// With `serde-1`, numbers and units serialise as the JSON contract spells them.
+#[cfg(feature = "serde-1")]
+#[test]
+fn serde_uses_the_contract_strings() {
+    let value = value::decode(Di::V2007(0x0202_0100), &hex("23 01 80")).unwrap();
+    assert_eq!(
+        serde_json::to_string(&value).unwrap(),
+        r#"{"Number":"-0.123"}"#
+    );
+    let unit = catalogue::lookup(Di::V2007(0x0202_0100)).unwrap().unit;
+    assert_eq!(serde_json::to_string(&unit).unwrap(), r#""A""#);
 }
