@@ -155,36 +155,34 @@ impl<T: AsRef<[u8]>> Frame<T> {
     /// password change). `None` for other functions, abnormal replies, unknown codes,
     /// and data fields too short to hold an identifier.
     pub fn di(&self) -> Option<crate::Di> {
-        use crate::{Di, Edition, control::Function};
+        use crate::{Di, Edition};
         let control = self.control();
         if control.is_abnormal() {
             return None;
         }
-        let (function, edition) = control.function(self.data_len())?;
-        let carries_di = matches!(
-            function,
-            Function::Read | Function::ReadSubsequent | Function::Write
-        ) || (function == Function::ChangePassword
-            && edition == Edition::V2007
-            && control.direction() == crate::control::Direction::Request);
-        if !carries_di {
-            return None;
-        }
-        let mut data = self.data();
+        // The functions whose data field starts with a DI: read (0x11, 0x01), read
+        // subsequent (0x12, 0x02), write (0x14, 0x04), and the 2007 password-change
+        // request (0x18). Checked on the code directly: this runs for every reply.
+        let edition = match control.code() {
+            0x11 | 0x12 | 0x14 => Edition::V2007,
+            0x18 if control.direction() == crate::control::Direction::Request => Edition::V2007,
+            0x01 | 0x02 | 0x04 => Edition::V1997,
+            _ => return None,
+        };
+        let raw = self.raw_data();
         match edition {
-            Edition::V2007 if data.len() >= 4 => {
-                let mut di = [0; 4];
-                for (slot, byte) in di.iter_mut().zip(&mut data) {
-                    *slot = byte;
-                }
-                Some(Di::from_wire_2007(di))
+            Edition::V2007 => {
+                let bytes: [u8; 4] = raw.get(..4)?.try_into().ok()?;
+                Some(Di::from_wire_2007(
+                    bytes.map(|b| b.wrapping_sub(DATA_OFFSET)),
+                ))
             }
-            Edition::V1997 if data.len() >= 2 => {
-                let lo = data.next()?;
-                let hi = data.next()?;
-                Some(Di::from_wire_1997([lo, hi]))
+            Edition::V1997 => {
+                let bytes: [u8; 2] = raw.get(..2)?.try_into().ok()?;
+                Some(Di::from_wire_1997(
+                    bytes.map(|b| b.wrapping_sub(DATA_OFFSET)),
+                ))
             }
-            _ => None,
         }
     }
 }
