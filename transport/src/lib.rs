@@ -1,0 +1,1 @@
+//! Async meter clients and a meter simulator (work in progress).
