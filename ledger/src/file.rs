@@ -10,8 +10,16 @@
 //! after a failed fsync the kernel may have dropped the dirty pages, and a
 //! retry that "succeeds" would acknowledge lost data (PostgreSQL's fsync
 //! lesson).
+//!
+//! One process at a time: opening or creating a journal takes an exclusive
+//! lock ([`File::try_lock`]) on `<file>.lock` beside it, held until the
+//! [`FileJournal`] is dropped (or the process dies). The lock lives on a
+//! separate file because a checkpoint renames a new journal file into
+//! place, which would silently drop a lock held on the old one. A second
+//! opener gets [`JournalError::Locked`] instead of interleaving appends.
+//! [`verify`] only reads and takes no lock.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::vec::Vec;
@@ -61,6 +69,10 @@ pub enum JournalError {
     /// of another kind.
     #[error("journal has no valid checkpoint at its start{}", .0.map(|e| std::format!(": {e}")).unwrap_or_default())]
     NoCheckpoint(Option<FrameError>),
+    /// Another [`FileJournal`] (in this or another process) has the journal
+    /// open; carries the journal's path.
+    #[error("journal {0} is in use by another process (locked)")]
+    Locked(PathBuf),
 }
 
 /// What recovery found.
@@ -78,6 +90,8 @@ pub struct Recovery {
 #[derive(Debug)]
 pub struct FileJournal<S = File> {
     path: PathBuf,
+    /// Holds the exclusive lock on `<path>.lock`; closing it releases the lock.
+    lock: File,
     storage: S,
     pending: Vec<u8>,
     chain: u32,
@@ -130,6 +144,25 @@ fn write_snapshot_file(path: &Path, ledger: &StdLedger) -> Result<u32, JournalEr
     Ok(crc)
 }
 
+/// Takes the exclusive lock of the journal at `path`. The lock file is named
+/// after the resolved path when the journal exists, so a symlink and its
+/// target share one lock.
+fn lock(path: &Path) -> Result<File, JournalError> {
+    let resolved = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let lock_path = sibling(&resolved, ".lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_error("creating lock file", &lock_path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(JournalError::Locked(path.to_path_buf())),
+        Err(TryLockError::Error(source)) => Err(io_error("locking", &lock_path)(source)),
+    }
+}
+
 fn open_append(path: &Path) -> Result<File, JournalError> {
     OpenOptions::new()
         .append(true)
@@ -142,8 +175,17 @@ impl FileJournal<File> {
     ///
     /// # Errors
     ///
+    /// [`JournalError::Locked`] if another journal holds the lock;
     /// [`JournalError::Exists`] if `path` exists; I/O errors.
     pub fn create(path: &Path, scale: Scale) -> Result<(StdLedger, Self), JournalError> {
+        Self::create_locked(path, scale, lock(path)?)
+    }
+
+    fn create_locked(
+        path: &Path,
+        scale: Scale,
+        lock: File,
+    ) -> Result<(StdLedger, Self), JournalError> {
         if path.exists() {
             return Err(JournalError::Exists(path.to_path_buf()));
         }
@@ -154,6 +196,7 @@ impl FileJournal<File> {
             ledger,
             FileJournal {
                 path: path.to_path_buf(),
+                lock,
                 storage,
                 pending: Vec::new(),
                 chain,
@@ -168,8 +211,13 @@ impl FileJournal<File> {
     ///
     /// # Errors
     ///
+    /// [`JournalError::Locked`] if another journal holds the lock;
     /// [`JournalError::NoCheckpoint`] when the first record is unusable; I/O errors.
     pub fn open(path: &Path) -> Result<(StdLedger, Self, Recovery), JournalError> {
+        Self::open_locked(path, lock(path)?)
+    }
+
+    fn open_locked(path: &Path, lock: File) -> Result<(StdLedger, Self, Recovery), JournalError> {
         let bytes = fs::read(path).map_err(io_error("reading", path))?;
         match journal::decode_frame(&bytes) {
             Ok((frame, _)) if frame.kind == Kind::Snapshot => {}
@@ -204,6 +252,7 @@ impl FileJournal<File> {
         let storage = open_append(path)?;
         let journal = FileJournal {
             path: path.to_path_buf(),
+            lock,
             storage,
             pending: Vec::new(),
             chain: scan.chain,
@@ -221,10 +270,13 @@ impl FileJournal<File> {
         path: &Path,
         scale: Scale,
     ) -> Result<(StdLedger, Self, Recovery), JournalError> {
+        // One lock across the existence check and the open or create, so two
+        // processes racing on a new path cannot both create it.
+        let lock = lock(path)?;
         if path.exists() {
-            return Self::open(path);
+            return Self::open_locked(path, lock);
         }
-        let (ledger, journal) = Self::create(path, scale)?;
+        let (ledger, journal) = Self::create_locked(path, scale, lock)?;
         let scan = ScanEnd {
             valid_len: 0,
             records: 1,
@@ -273,6 +325,7 @@ impl<S: Storage> FileJournal<S> {
     pub fn map_storage<T: Storage>(self, wrap: impl FnOnce(S) -> T) -> FileJournal<T> {
         FileJournal {
             path: self.path,
+            lock: self.lock,
             storage: wrap(self.storage),
             pending: self.pending,
             chain: self.chain,

@@ -53,6 +53,18 @@ pub enum RequestError {
     /// JSON, but not an object.
     #[error("line is not a JSON object")]
     NotAnObject,
+    /// The line is not UTF-8.
+    #[error("line is not UTF-8 (invalid byte at column {column})")]
+    NotUtf8 {
+        /// 1-based column of the first invalid byte.
+        column: usize,
+    },
+    /// The line is longer than [`MAX_LINE`] bytes (the rest was skipped).
+    #[error("line longer than {limit} bytes")]
+    TooLong {
+        /// The limit.
+        limit: usize,
+    },
     /// A required field is absent.
     #[error("missing field `{0}`")]
     Missing(&'static str),
@@ -79,7 +91,10 @@ impl RequestError {
             RequestError::Missing(field) | RequestError::Invalid { field, .. } => Some(field),
             RequestError::UnknownField(field) => Some(field),
             RequestError::UnknownOp(_) => Some("op"),
-            RequestError::Json { .. } | RequestError::NotAnObject => None,
+            RequestError::Json { .. }
+            | RequestError::NotAnObject
+            | RequestError::NotUtf8 { .. }
+            | RequestError::TooLong { .. } => None,
         }
     }
 }
@@ -552,7 +567,8 @@ pub fn statement_value(line: &StatementLine, scale: Scale) -> Value {
     })
 }
 
-/// Balance objects of every wallet, ordered by id (the `balance --json` output).
+/// Balance objects of every wallet, numeric ids first in numeric order, then
+/// names in byte order (the `balance --json` output).
 pub fn balance_values<A, H, R>(ledger: &Ledger<A, H, R>) -> Vec<Value>
 where
     A: Table<Account>,
@@ -561,7 +577,8 @@ where
 {
     let mut wallets = Vec::new();
     ledger.for_each_account(|id, account| wallets.push((id, *account)));
-    wallets.sort_unstable_by_key(|(id, _)| *id);
+    // Raw id order would put names by length first ("bob" before "alice").
+    wallets.sort_by_cached_key(|(id, _)| (id.is_name(), id.as_number(), id.to_string()));
     wallets
         .iter()
         .map(|(id, account)| balance_value(*id, account, ledger.scale()))
@@ -600,6 +617,56 @@ pub fn parse_id(text: &str) -> Result<Id, IdError> {
     Id::name(text)
 }
 
+/// The longest operation line [`apply_lines`] reads, newline included; a
+/// longer line is answered with [`RequestError::TooLong`] and skipped, so
+/// input never makes memory grow without bound. Real lines are < 300 bytes.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Reads through the next `\n` (or to the end of input), keeping at most
+/// `limit` bytes in `line` and dropping the rest. Returns the bytes consumed
+/// (0 at end of input) and whether the line was cut.
+fn read_line_bounded(
+    input: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<(usize, bool)> {
+    let mut consumed = 0;
+    let mut cut = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(available) => available,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if available.is_empty() {
+            return Ok((consumed, cut));
+        }
+        let end = available.iter().position(|&b| b == b'\n');
+        let chunk = end
+            .and_then(|newline| available.get(..=newline))
+            .unwrap_or(available);
+        let room = limit.saturating_sub(line.len());
+        cut |= chunk.len() > room;
+        line.extend_from_slice(chunk.get(..room).unwrap_or(chunk));
+        let taken = chunk.len();
+        input.consume(taken);
+        consumed += taken;
+        if end.is_some() {
+            return Ok((consumed, cut));
+        }
+    }
+}
+
+/// One input line as text, or why it cannot be an operation.
+fn line_text(raw: &[u8], cut: bool) -> Result<&str, RequestError> {
+    if cut {
+        return Err(RequestError::TooLong { limit: MAX_LINE });
+    }
+    core::str::from_utf8(raw).map_err(|error| RequestError::NotUtf8 {
+        column: error.valid_up_to() + 1,
+    })
+}
+
 /// Counts from [`apply_lines`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplySummary {
@@ -627,7 +694,8 @@ pub enum ApplyError<E: core::error::Error + 'static> {
 /// line per operation line to `output` — each only after its operation is
 /// durable. Lines that arrived together share one commit (group commit, at
 /// most `max_group` operations); blank lines are skipped. `now` is asked
-/// once per line.
+/// once per line. A line that is not UTF-8 or longer than [`MAX_LINE`] gets
+/// a `bad_request` result like any malformed line; only I/O stops the stream.
 ///
 /// # Errors
 ///
@@ -651,13 +719,13 @@ where
     let mut summary = ApplySummary::default();
     let mut pending: Vec<u8> = Vec::new();
     let mut grouped = 0usize;
-    let mut line = String::new();
+    let mut raw: Vec<u8> = Vec::new();
     loop {
-        line.clear();
-        let read = input.read_line(&mut line)?;
-        let text = line.trim();
-        if !text.is_empty() {
-            let value = match parse_op(text, scale) {
+        raw.clear();
+        let (read, cut) = read_line_bounded(input, &mut raw, MAX_LINE)?;
+        let line = line_text(&raw, cut).map(str::trim);
+        if line != Ok("") {
+            let value = match line.clone().and_then(|text| parse_op(text, scale)) {
                 Ok(op) => {
                     let reply = durable.submit(&op, now()).map_err(ApplyError::Journal)?;
                     grouped += 1;
@@ -665,7 +733,7 @@ where
                 }
                 Err(error) => {
                     summary.bad += 1;
-                    bad_request_value(text, &error)
+                    bad_request_value(line.as_deref().unwrap_or(""), &error)
                 }
             };
             serde_json::to_writer(&mut pending, &value).map_err(io::Error::from)?;

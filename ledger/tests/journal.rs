@@ -304,8 +304,14 @@ fn fsync_failure_poisons_and_is_never_retried() {
         syncs_after_failure,
         "no sync after the failure"
     );
-    // Recovery keeps every acknowledged operation; the unacknowledged one may
-    // or may not have reached the disk.
+    // Recovery (after the poisoned journal lets go of its lock) keeps every
+    // acknowledged operation; the unacknowledged one may or may not have
+    // reached the disk.
+    assert!(matches!(
+        FileJournal::open(&path),
+        Err(JournalError::Locked(_))
+    ));
+    drop(journal);
     let (recovered, _) = open(&path);
     assert!(recovered.seq() == 10 || recovered.seq() == 11);
     for (op, _) in &stream[..10] {
@@ -342,4 +348,58 @@ fn a_file_without_a_checkpoint_is_refused_and_left_alone() {
             "{name} must not be truncated"
         );
     }
+}
+
+#[test]
+fn a_second_opener_is_refused_while_the_first_holds_the_journal() {
+    let dir = scratch("lock");
+    let path = dir.join("ledger.journal");
+    let written = write_journal(&path, &ops(20));
+    let (ledger, mut journal, _) = FileJournal::open(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(same_state(&ledger, &written));
+    // A torn tail the holder has not cut yet: a refused opener must not
+    // "recover" (truncate) the file under the holder's feet.
+    let mut bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+    bytes.extend_from_slice(&[0xAB; 5]);
+    std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    let refused = |opened: Result<(), JournalError>, how: &str| match opened {
+        Err(JournalError::Locked(locked)) => assert_eq!(locked, path, "{how}"),
+        other => panic!("{how}: expected Locked, got {other:?}"),
+    };
+    refused(FileJournal::open(&path).map(drop), "open");
+    refused(
+        FileJournal::open_or_create(&path, Scale::default()).map(drop),
+        "open_or_create",
+    );
+    // Locked comes before Exists: the lock is taken before anything is looked at.
+    refused(
+        FileJournal::create(&path, Scale::default()).map(drop),
+        "create",
+    );
+    #[cfg(unix)]
+    {
+        let link = dir.join("alias.journal");
+        std::os::unix::fs::symlink(&path, &link).unwrap_or_else(|e| panic!("{e}"));
+        match FileJournal::open(&link) {
+            Err(JournalError::Locked(locked)) => assert_eq!(locked, link),
+            other => panic!("symlink: expected Locked, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        std::fs::read(&path).unwrap_or_default(),
+        bytes,
+        "a refused opener leaves the file alone"
+    );
+    // A checkpoint renames a new file into place; the lock must survive it.
+    std::fs::write(&path, &bytes[..bytes.len() - 5]).unwrap_or_else(|e| panic!("{e}"));
+    journal
+        .checkpoint(&ledger)
+        .unwrap_or_else(|e| panic!("{e}"));
+    refused(FileJournal::open(&path).map(drop), "open after checkpoint");
+    drop(journal);
+    let (reopened, _journal, recovery) =
+        FileJournal::open(&path).unwrap_or_else(|e| panic!("released on drop: {e}"));
+    assert!(same_state(&reopened, &written));
+    assert_eq!(recovery.truncated, 0);
+    let _ = std::fs::remove_dir_all(&dir);
 }

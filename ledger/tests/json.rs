@@ -327,3 +327,59 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn lines_that_are_not_utf8_or_too_long_are_answered_not_fatal() {
+    let dir = std::env::temp_dir().join(format!("meterkit-ledger-{}-rawlines", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join("ledger.journal");
+    let (ledger, journal, _) =
+        FileJournal::open_or_create(&path, Scale::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut durable = Durable::new(ledger, journal);
+    let mut input = Vec::new();
+    input.extend_from_slice(b"{\"op\":\"open\",\"id\":\"o1\",\"account\":\"a\"}\n");
+    // Invalid UTF-8 at the third byte (column 3).
+    input.extend_from_slice(b"{\"\xff\"}\n");
+    // One byte over the limit once the newline is counted.
+    input.extend_from_slice(&vec![b' '; json::MAX_LINE]);
+    input.extend_from_slice(b"x\n");
+    // Exactly at the limit (spaces then a valid op, newline included).
+    let op = b"{\"op\":\"open\",\"id\":\"o2\",\"account\":\"b\"}\n";
+    input.extend_from_slice(&vec![b' '; json::MAX_LINE - op.len()]);
+    input.extend_from_slice(op);
+    // A last line without a newline still counts.
+    input.extend_from_slice(b"{\"op\":\"open\",\"id\":\"o3\",\"account\":\"c\"}");
+    let mut output = Vec::new();
+    let summary = json::apply_lines(
+        &mut BufReader::with_capacity(1_000, input.as_slice()),
+        &mut output,
+        &mut durable,
+        || Timestamp(0),
+        64,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let results: Vec<Value> = String::from_utf8_lossy(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
+        .collect();
+    let words: Vec<&str> = results
+        .iter()
+        .map(|v| v["result"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(words, ["ok", "bad_request", "bad_request", "ok", "ok"]);
+    assert_eq!(
+        results[1]["error"],
+        "line is not UTF-8 (invalid byte at column 3)"
+    );
+    assert_eq!(
+        results[2]["error"],
+        format!("line longer than {} bytes", json::MAX_LINE)
+    );
+    assert_eq!((summary.lines, summary.bad), (5, 2));
+    drop(durable);
+    let (ledger, verification) = verify(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(verification.is_ok());
+    assert_eq!(json::balance_values(&ledger).len(), 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
