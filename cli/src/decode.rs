@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value as Json, json};
 
-use crate::{dlt645_view, fail, hex};
+use crate::{
+    dlt645_view, fail, hex,
+    modbus_view::{self, Framing},
+};
 
 #[derive(Debug, Args)]
 pub(crate) struct DecodeArgs {
@@ -23,7 +26,9 @@ pub(crate) struct DecodeArgs {
     /// Which protocol to look for.
     #[arg(long, value_enum, default_value_t = Protocol::Auto)]
     protocol: Protocol,
-    /// Modbus RTU only: read frames as requests or as responses (the bytes cannot tell).
+    /// Modbus only: read frames as requests or as responses (the bytes cannot always
+    /// tell). Without it, a frame is read as a request when its length and check
+    /// validate that way, else as a response.
     #[arg(long = "as", value_enum)]
     direction: Option<AsDirection>,
 }
@@ -66,17 +71,18 @@ pub(crate) fn run(args: &DecodeArgs) -> ExitCode {
         Ok(bytes) => bytes,
         Err(message) => return fail(&message),
     };
-    if args.direction.is_some()
-        && args.protocol != Protocol::ModbusRtu
-        && args.protocol != Protocol::Auto
-    {
-        return fail("--as applies to Modbus RTU only (use --protocol modbus-rtu or auto)");
+    if args.direction.is_some() && args.protocol == Protocol::Dlt645 {
+        return fail("--as applies to Modbus only: DL/T 645 frames carry their direction");
     }
+    let direction = args.direction.map(|d| match d {
+        AsDirection::Request => meterkit_modbus::Direction::Request,
+        AsDirection::Response => meterkit_modbus::Direction::Response,
+    });
     let (found, skipped) = match args.protocol {
-        Protocol::Dlt645 | Protocol::Auto => dlt645_view::scan(&input),
-        Protocol::ModbusRtu | Protocol::ModbusTcp => {
-            return fail("Modbus decoding is not available in this build yet");
-        }
+        Protocol::Dlt645 => dlt645_view::scan(&input),
+        Protocol::ModbusRtu => modbus_view::scan(&input, Framing::Rtu, direction),
+        Protocol::ModbusTcp => modbus_view::scan(&input, Framing::Tcp, direction),
+        Protocol::Auto => auto(&input, direction),
     };
     for skip in &skipped {
         eprintln!(
@@ -103,6 +109,23 @@ pub(crate) fn run(args: &DecodeArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// DL/T 645 first (its framing is the most specific), then Modbus RTU (CRC-checked),
+/// then Modbus TCP: the first protocol that finds any frame wins, so garbage is reported
+/// in that protocol's terms.
+fn auto(input: &[u8], direction: Option<meterkit_modbus::Direction>) -> (Vec<Found>, Vec<Skipped>) {
+    let dlt = dlt645_view::scan(input);
+    if !dlt.0.is_empty() {
+        return dlt;
+    }
+    for framing in [Framing::Rtu, Framing::Tcp] {
+        let found = modbus_view::scan(input, framing, direction);
+        if !found.0.is_empty() {
+            return found;
+        }
+    }
+    dlt
 }
 
 fn read_input(args: &DecodeArgs) -> Result<Vec<u8>, String> {

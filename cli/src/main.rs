@@ -1,4 +1,5 @@
-//! The `meterkit` command: decode and encode meter frames.
+//! The `meterkit` command: decode and encode meter frames, price sessions, run the
+//! prepaid ledger.
 
 use std::process::ExitCode;
 
@@ -8,6 +9,9 @@ mod decode;
 mod dlt645_view;
 mod encode;
 mod hex;
+mod ledger_cmd;
+mod modbus_view;
+mod tariff_cmd;
 mod value_view;
 
 /// Meter protocols and prepaid charging, from the command line.
@@ -24,6 +28,12 @@ enum Command {
     Decode(decode::DecodeArgs),
     /// Build a request frame and print it as hex.
     Encode(encode::EncodeArgs),
+    /// Run the prepaid ledger on a journal file: apply JSON Lines operations, balances, statements, verify.
+    Ledger(ledger_cmd::LedgerArgs),
+    /// Price a charging session from its meter readings and print the itemised bill.
+    Bill(tariff_cmd::BillArgs),
+    /// Explain a tariff file in plain words, or validate it line by line.
+    Tariff(tariff_cmd::TariffArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +41,9 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Decode(args) => decode::run(args),
         Command::Encode(args) => encode::run(args),
+        Command::Ledger(args) => ledger_cmd::run(args),
+        Command::Bill(args) => tariff_cmd::bill(args),
+        Command::Tariff(args) => tariff_cmd::run(args),
     }
 }
 

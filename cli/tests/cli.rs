@@ -71,6 +71,67 @@ fn decode_json_matches_every_public_vector() {
 }
 
 #[test]
+fn decode_json_matches_every_modbus_vector() {
+    let vectors = include_str!("../../modbus/tests/data/modbus_public.jsonl");
+    let mut checked = 0;
+    for line in vectors.lines().filter(|l| !l.trim().is_empty()) {
+        let vector: Json = serde_json::from_str(line).expect("vector");
+        let id = &vector["id"];
+        let hex = vector["hex"].as_str().expect("hex");
+        let protocol = match vector["kind"].as_str() {
+            Some("rtu") => "modbus-rtu",
+            _ => "modbus-tcp",
+        };
+        let direction = vector["as"].as_str().expect("as");
+        // With the direction given, with the protocol only (the direction inferred),
+        // and with nothing (auto): the contract fields must match every time.
+        let runs: [&[&str]; 3] = [
+            &[
+                "decode",
+                "--json",
+                "--protocol",
+                protocol,
+                "--as",
+                direction,
+                hex,
+            ],
+            &["decode", "--json", "--protocol", protocol, hex],
+            &["decode", "--json", hex],
+        ];
+        for args in runs {
+            let out = meterkit(args, b"");
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{id} {args:?}: {}",
+                stderr(&out)
+            );
+            let got = json_lines(&out);
+            assert_eq!(got.len(), 1, "{id} {args:?}");
+            assert_eq!(got[0]["protocol"], protocol, "{id} {args:?}");
+            for (key, value) in vector["fields"].as_object().expect("fields") {
+                assert_eq!(got[0].get(key), Some(value), "{id} {args:?}: key {key}");
+            }
+        }
+        let given = meterkit(
+            &[
+                "decode",
+                "--json",
+                "--protocol",
+                protocol,
+                "--as",
+                direction,
+                hex,
+            ],
+            b"",
+        );
+        assert_eq!(json_lines(&given)[0]["as"], direction, "{id}");
+        checked += 1;
+    }
+    assert_eq!(checked, 24);
+}
+
+#[test]
 fn raw_binary_capture_with_garbage() {
     let mut capture = vec![0x00, 0x68, 0xAA];
     capture.extend_from_slice(&[
