@@ -23,6 +23,8 @@ pub(crate) struct EncodeArgs {
 enum EncodeProtocol {
     /// A DL/T 645 request frame (2007, or 1997 when the DI has 4 digits or --edition 1997).
     Dlt645(Dlt645Args),
+    /// A Modbus request, RTU by default or TCP with --tcp.
+    Modbus(crate::modbus_cmd::ModbusEncodeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -228,7 +230,10 @@ enum Dlt645Request {
 }
 
 pub(crate) fn run(args: &EncodeArgs) -> ExitCode {
-    let EncodeProtocol::Dlt645(dlt) = &args.protocol;
+    let dlt = match &args.protocol {
+        EncodeProtocol::Dlt645(dlt) => dlt,
+        EncodeProtocol::Modbus(modbus) => return crate::modbus_cmd::encode(modbus),
+    };
     match build(dlt) {
         Ok((address, request)) => match emit(address, &request, dlt.preamble) {
             Ok(bytes) => {

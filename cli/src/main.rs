@@ -10,6 +10,7 @@ mod dlt645_view;
 mod encode;
 mod hex;
 mod ledger_cmd;
+mod modbus_cmd;
 mod modbus_view;
 mod tariff_cmd;
 mod value_view;
@@ -30,6 +31,8 @@ enum Command {
     Encode(encode::EncodeArgs),
     /// Run the prepaid ledger on a journal file: apply JSON Lines operations, balances, statements, verify.
     Ledger(ledger_cmd::LedgerArgs),
+    /// Show Modbus meter profiles and decode register replies with them.
+    Profile(modbus_cmd::ProfileArgs),
     /// Price a charging session from its meter readings and print the itemised bill.
     Bill(tariff_cmd::BillArgs),
     /// Explain a tariff file in plain words, or validate it line by line.
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(args),
         Command::Encode(args) => encode::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
+        Command::Profile(args) => modbus_cmd::run(args),
         Command::Bill(args) => tariff_cmd::bill(args),
         Command::Tariff(args) => tariff_cmd::run(args),
     }
