@@ -1,0 +1,2 @@
+//! Real-time prepaid charging sessions (work in progress).
+#![no_std]
