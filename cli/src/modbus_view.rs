@@ -81,84 +81,56 @@ fn decode_one(
     framing: Framing,
     direction: Direction,
 ) -> Result<(usize, Found), (usize, String)> {
-    match framing {
+    let (name, protocol) = match framing {
+        Framing::Rtu => ("RTU", "modbus-rtu"),
+        Framing::Tcp => ("TCP", "modbus-tcp"),
+    };
+    let not_a_frame = |count, reason: &dyn std::fmt::Display| {
+        (count, format!("not a Modbus {name} frame ({reason})"))
+    };
+    let mut j = frame_object(protocol, offset);
+    // Each framing yields its header fields and the PDU; the frame is `rest[..consumed]`.
+    let (consumed, pdu) = match framing {
         Framing::Rtu => match rtu::Decoder::new(direction).decode_eof(rest) {
-            Decoded::Frame { frame, consumed } => {
-                let repr = rtu::Repr::parse(&frame, direction)
-                    .map_err(|e| (consumed, format!("not a Modbus RTU frame ({e})")))?;
-                let mut j = frame_object("modbus-rtu", offset);
-                j.insert("slave".into(), json!(repr.slave));
-                let text = describe(
-                    &mut j,
-                    "RTU",
-                    direction,
-                    frame.function(),
-                    &repr.pdu,
-                    frame.as_bytes(),
-                );
-                Ok((consumed, Found { json: j, text }))
-            }
-            Decoded::Skip { count, reason } => {
-                Err((count, format!("not a Modbus RTU frame ({reason})")))
-            }
-            Decoded::NeedMore { .. } => Err((rest.len(), "end of input".to_owned())),
+            Decoded::Frame { frame, consumed } => (
+                consumed,
+                rtu::Repr::parse(&frame, direction).map(|repr| {
+                    j.insert("slave".into(), json!(repr.slave));
+                    repr.pdu
+                }),
+            ),
+            Decoded::Skip { count, reason } => return Err(not_a_frame(count, &reason)),
+            Decoded::NeedMore { .. } => return Err((rest.len(), "end of input".to_owned())),
         },
         Framing::Tcp => match tcp::Decoder::new(direction).decode_eof(rest) {
-            Decoded::Frame { frame, consumed } => {
-                let repr = tcp::Repr::parse(&frame, direction)
-                    .map_err(|e| (consumed, format!("not a Modbus TCP frame ({e})")))?;
-                let mut j = frame_object("modbus-tcp", offset);
-                j.insert("transaction".into(), json!(repr.transaction));
-                j.insert("slave".into(), json!(repr.unit));
-                let text = describe(
-                    &mut j,
-                    "TCP",
-                    direction,
-                    frame.function(),
-                    &repr.pdu,
-                    frame.as_bytes(),
-                );
-                Ok((consumed, Found { json: j, text }))
-            }
-            Decoded::Skip { count, reason } => {
-                Err((count, format!("not a Modbus TCP frame ({reason})")))
-            }
-            Decoded::NeedMore { .. } => Err((rest.len(), "end of input".to_owned())),
+            Decoded::Frame { frame, consumed } => (
+                consumed,
+                tcp::Repr::parse(&frame, direction).map(|repr| {
+                    j.insert("transaction".into(), json!(repr.transaction));
+                    j.insert("slave".into(), json!(repr.unit));
+                    repr.pdu
+                }),
+            ),
+            Decoded::Skip { count, reason } => return Err(not_a_frame(count, &reason)),
+            Decoded::NeedMore { .. } => return Err((rest.len(), "end of input".to_owned())),
         },
-    }
-}
-
-fn registers_json(registers: &meterkit_modbus::Registers<'_>) -> Json {
-    json!(registers.iter().collect::<Vec<u16>>())
+    };
+    let pdu = pdu.map_err(|e| not_a_frame(consumed, &e))?;
+    let text = describe(&mut j, name, &pdu, &rest[..consumed]);
+    Ok((consumed, Found { json: j, text }))
 }
 
 /// Fills the contract keys for one PDU and returns the readable explanation.
-fn describe(
-    j: &mut Map<String, Json>,
-    framing: &str,
-    direction: Direction,
-    function_byte: u8,
-    pdu: &Pdu<'_>,
-    bytes: &[u8],
-) -> String {
-    let function = function_byte & 0x7F;
-    j.insert(
-        "as".into(),
-        json!(match direction {
-            Direction::Request => "request",
-            Direction::Response => "response",
-        }),
-    );
+fn describe(j: &mut Map<String, Json>, framing: &str, pdu: &Pdu<'_>, bytes: &[u8]) -> String {
+    let function = pdu.function_code();
+    let direction = pdu.direction().as_str();
+    j.insert("as".into(), json!(direction));
     j.insert("function".into(), json!(function));
     let mut t = String::new();
     let offset = j.get("offset").and_then(Json::as_u64).unwrap_or_default();
     let _ = writeln!(
         t,
-        "Modbus {framing} {} {} at offset {offset}, {} bytes: {}",
-        match direction {
-            Direction::Request => "request",
-            Direction::Response => "response",
-        },
+        "Modbus {framing} {direction} {} at offset {offset}, {} bytes: {}",
         meterkit_modbus::FunctionCode::from_u8(function).map_or_else(
             || format!("function {function:#04X}"),
             |f| format!("{f:?} ({function:#04X})")
@@ -166,135 +138,77 @@ fn describe(
         bytes.len(),
         hex::spaced(bytes),
     );
+    let mut fields: Vec<(&str, Json)> = Vec::new();
+    // The contract's keys, straight from the PDU's accessors.
+    if let Some(code) = pdu.exception() {
+        fields.push(("exception", json!(code.code())));
+        fields.push(("meaning", json!(format!("{code:?}"))));
+    }
+    if let Some(address) = pdu.address() {
+        fields.push(("address", json!(address)));
+    }
+    if let Some(quantity) = pdu.quantity() {
+        fields.push(("quantity", json!(quantity)));
+    }
+    if let Some(value) = pdu.value() {
+        fields.push(("value", json!(value)));
+    }
+    if let Some(count) = pdu.byte_count() {
+        fields.push(("byte_count", json!(count)));
+    }
+    if let Some(registers) = pdu.registers() {
+        fields.push(("registers", json!(registers.iter().collect::<Vec<u16>>())));
+    }
+    if let Some(coils) = pdu.coil_bytes() {
+        fields.push(("coil_bytes", json!(hex::compact(coils))));
+    }
+    // Fields of the less common functions, beyond the contract.
+    match pdu {
+        Pdu::Request(Request::MaskWriteRegister {
+            and_mask, or_mask, ..
+        })
+        | Pdu::Response(Response::MaskWriteRegister {
+            and_mask, or_mask, ..
+        }) => {
+            fields.push(("and_mask", json!(and_mask)));
+            fields.push(("or_mask", json!(or_mask)));
+        }
+        Pdu::Request(Request::ReadWriteMultipleRegisters { write_address, .. }) => {
+            fields.push(("write_address", json!(write_address)));
+        }
+        Pdu::Request(Request::Diagnostics { sub_function, data })
+        | Pdu::Response(Response::Diagnostics { sub_function, data }) => {
+            fields.push(("sub_function", json!(sub_function)));
+            fields.push(("data", json!(data)));
+        }
+        Pdu::Request(Request::ReadDeviceIdentification { code, object_id }) => {
+            fields.push(("read_device_id_code", json!(code.code())));
+            fields.push(("object_id", json!(object_id)));
+        }
+        Pdu::Response(Response::ReadExceptionStatus { status }) => {
+            fields.push(("status", json!(status)));
+        }
+        Pdu::Response(Response::GetCommEventCounter {
+            status,
+            event_count,
+        }) => {
+            fields.push(("status", json!(status)));
+            fields.push(("event_count", json!(event_count)));
+        }
+        _ => {}
+    }
     for key in ["transaction", "slave"] {
         if let Some(value) = j.get(key) {
             let _ = writeln!(t, "  {key:<11} {value}");
         }
     }
-    let mut field = |j: &mut Map<String, Json>, key: &str, value: Json| {
+    for (key, value) in fields {
         let shown = match &value {
             Json::String(s) => s.clone(),
             other => other.to_string(),
         };
         let _ = writeln!(t, "  {key:<11} {shown}");
         j.insert(key.into(), value);
-    };
-    match pdu {
-        Pdu::Request(request) => match request {
-            Request::ReadCoils { address, quantity }
-            | Request::ReadDiscreteInputs { address, quantity }
-            | Request::ReadHoldingRegisters { address, quantity }
-            | Request::ReadInputRegisters { address, quantity } => {
-                field(j, "address", json!(address));
-                field(j, "quantity", json!(quantity));
-            }
-            Request::WriteSingleCoil { address, on } => {
-                field(j, "address", json!(address));
-                field(j, "value", json!(if *on { 0xFF00 } else { 0 }));
-            }
-            Request::WriteSingleRegister { address, value } => {
-                field(j, "address", json!(address));
-                field(j, "value", json!(value));
-            }
-            Request::WriteMultipleCoils {
-                address,
-                quantity,
-                coil_bytes,
-            } => {
-                field(j, "address", json!(address));
-                field(j, "quantity", json!(quantity));
-                field(j, "byte_count", json!(coil_bytes.len()));
-                field(j, "coil_bytes", json!(hex::compact(coil_bytes)));
-            }
-            Request::WriteMultipleRegisters { address, registers } => {
-                field(j, "address", json!(address));
-                field(j, "quantity", json!(registers.len()));
-                field(j, "byte_count", json!(registers.byte_len()));
-                field(j, "registers", registers_json(registers));
-            }
-            Request::MaskWriteRegister {
-                address,
-                and_mask,
-                or_mask,
-            } => {
-                field(j, "address", json!(address));
-                field(j, "and_mask", json!(and_mask));
-                field(j, "or_mask", json!(or_mask));
-            }
-            Request::ReadWriteMultipleRegisters {
-                read_address,
-                read_quantity,
-                write_address,
-                registers,
-            } => {
-                field(j, "address", json!(read_address));
-                field(j, "quantity", json!(read_quantity));
-                field(j, "write_address", json!(write_address));
-                field(j, "registers", registers_json(registers));
-            }
-            Request::ReadFifoQueue { address } => field(j, "address", json!(address)),
-            Request::Diagnostics { sub_function, data } => {
-                field(j, "sub_function", json!(sub_function));
-                field(j, "data", json!(data));
-            }
-            Request::ReadDeviceIdentification { code, object_id } => {
-                field(j, "read_device_id_code", json!(code.code()));
-                field(j, "object_id", json!(object_id));
-            }
-            _ => {}
-        },
-        Pdu::Response(response) => match response {
-            Response::ReadCoils { coil_bytes } | Response::ReadDiscreteInputs { coil_bytes } => {
-                field(j, "byte_count", json!(coil_bytes.len()));
-                field(j, "coil_bytes", json!(hex::compact(coil_bytes)));
-            }
-            Response::ReadHoldingRegisters { registers }
-            | Response::ReadInputRegisters { registers }
-            | Response::ReadWriteMultipleRegisters { registers } => {
-                field(j, "byte_count", json!(registers.byte_len()));
-                field(j, "registers", registers_json(registers));
-            }
-            Response::WriteSingleCoil { address, on } => {
-                field(j, "address", json!(address));
-                field(j, "value", json!(if *on { 0xFF00 } else { 0 }));
-            }
-            Response::WriteSingleRegister { address, value } => {
-                field(j, "address", json!(address));
-                field(j, "value", json!(value));
-            }
-            Response::WriteMultipleCoils { address, quantity }
-            | Response::WriteMultipleRegisters { address, quantity } => {
-                field(j, "address", json!(address));
-                field(j, "quantity", json!(quantity));
-            }
-            Response::MaskWriteRegister {
-                address,
-                and_mask,
-                or_mask,
-            } => {
-                field(j, "address", json!(address));
-                field(j, "and_mask", json!(and_mask));
-                field(j, "or_mask", json!(or_mask));
-            }
-            Response::ReadFifoQueue { values } => field(j, "registers", registers_json(values)),
-            Response::ReadExceptionStatus { status } => field(j, "status", json!(status)),
-            Response::Diagnostics { sub_function, data } => {
-                field(j, "sub_function", json!(sub_function));
-                field(j, "data", json!(data));
-            }
-            Response::GetCommEventCounter {
-                status,
-                event_count,
-            } => {
-                field(j, "status", json!(status));
-                field(j, "event_count", json!(event_count));
-            }
-            Response::Exception { code, .. } => {
-                field(j, "exception", json!(code.code()));
-                field(j, "meaning", json!(format!("{code:?}")));
-            }
-            _ => {}
-        },
     }
     t
 }
