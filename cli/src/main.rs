@@ -40,7 +40,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     match &cli.command {
         Command::Decode(args) => decode::run(args),
         Command::Encode(args) => encode::run(args),
@@ -52,7 +55,53 @@ fn main() -> ExitCode {
 }
 
 /// Reports unusable input in one line on stderr; exit status 2.
+///
+/// Messages from parsers that quote the offending line (TOML) span several lines; the
+/// first says where and the last says what, so those two are kept.
 pub(crate) fn fail(message: &str) -> ExitCode {
-    eprintln!("meterkit: {message}");
+    eprintln!("meterkit: {}", one_line(message));
+    ExitCode::from(2)
+}
+
+fn one_line(message: &str) -> String {
+    let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("failed");
+    match lines.next_back() {
+        Some(last) if !last.starts_with('|') && !last.starts_with('^') => {
+            format!("{first}: {last}")
+        }
+        _ => first.to_owned(),
+    }
+}
+
+/// Help and version go to stdout as clap prints them; argument errors become one line
+/// (clap's message without its usage block), exit status 2.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let rendered = error.render().to_string();
+    let message: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message = message.join(" ");
+    eprintln!(
+        "meterkit: {} (see --help)",
+        message.strip_prefix("error: ").unwrap_or(&message)
+    );
     ExitCode::from(2)
 }
