@@ -13,6 +13,7 @@ mod ledger_cmd;
 mod modbus_cmd;
 mod modbus_view;
 mod tariff_cmd;
+mod transport_cmd;
 mod value_view;
 
 /// Meter protocols and prepaid charging, from the command line.
@@ -31,6 +32,12 @@ enum Command {
     Encode(encode::EncodeArgs),
     /// Run the prepaid ledger on a journal file: apply JSON Lines operations, balances, statements, verify.
     Ledger(ledger_cmd::LedgerArgs),
+    /// Read a meter over a serial port or TCP: one DL/T 645 item, or a Modbus profile.
+    Read(transport_cmd::ReadArgs),
+    /// Find the meter on a DL/T 645 line.
+    Scan(transport_cmd::ScanArgs),
+    /// Serve a simulated meter on a pseudo-terminal or TCP until stopped.
+    Sim(transport_cmd::SimArgs),
     /// Show Modbus meter profiles and decode register replies with them.
     Profile(modbus_cmd::ProfileArgs),
     /// Price a charging session from its meter readings and print the itemised bill.
@@ -49,6 +56,9 @@ fn main() -> ExitCode {
         Command::Encode(args) => encode::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
         Command::Profile(args) => modbus_cmd::run(args),
+        Command::Read(args) => transport_cmd::read(args),
+        Command::Scan(args) => transport_cmd::scan(args),
+        Command::Sim(args) => transport_cmd::sim(args),
         Command::Bill(args) => tariff_cmd::bill(args),
         Command::Tariff(args) => tariff_cmd::run(args),
     }
