@@ -38,6 +38,8 @@ enum Command {
     Scan(transport_cmd::ScanArgs),
     /// Serve a simulated meter on a pseudo-terminal or TCP until stopped.
     Sim(transport_cmd::SimArgs),
+    /// Poll several meters on a schedule and print their readings (JSON Lines or CSV).
+    Poll(transport_cmd::PollArgs),
     /// Show Modbus meter profiles and decode register replies with them.
     Profile(modbus_cmd::ProfileArgs),
     /// Price a charging session from its meter readings and print the itemised bill.
@@ -47,6 +49,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    quiet_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
@@ -59,9 +62,31 @@ fn main() -> ExitCode {
         Command::Read(args) => transport_cmd::read(args),
         Command::Scan(args) => transport_cmd::scan(args),
         Command::Sim(args) => transport_cmd::sim(args),
+        Command::Poll(args) => transport_cmd::poll(args),
         Command::Bill(args) => tariff_cmd::bill(args),
         Command::Tariff(args) => tariff_cmd::run(args),
     }
+}
+
+/// Output into a closed pipe (`meterkit decode … | head`) ends the command quietly,
+/// as a shell expects (status 141, like SIGPIPE); `println!` panics there otherwise.
+/// Any other panic is a bug: it is reported in one line, not as a Rust backtrace.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("unknown panic");
+        if message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        let place = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!("meterkit: internal error (please report it): {message}{place}");
+    }));
 }
 
 /// Reports unusable input in one line on stderr; exit status 2.

@@ -9,7 +9,8 @@ use meterkit_reading::Quantity;
 use meterkit_transport::{
     client::{Client, ClientConfig},
     link::{Connector, DataBits, LineTiming, Link, Parity, SerialConfig, StopBits, TcpConfig},
-    modbus::{ModbusClient, ModbusConfig},
+    modbus::{Framing, ModbusClient, ModbusConfig},
+    modbus_sim::{ModbusSim, ModbusSimBus},
     sim::{self, EnergyProfile, SimBus},
 };
 use serde_json::{Map, Value as Json, json};
@@ -183,6 +184,24 @@ enum SimProtocol {
         /// Constant charging power in W.
         #[arg(long, default_value_t = 7000)]
         power_w: u64,
+        /// Faults to switch on (repeatable).
+        #[arg(long, value_enum)]
+        fault: Vec<Fault>,
+    },
+    /// Serve a simulated Modbus meter (RTU on a pseudo-terminal, or Modbus TCP) until stopped.
+    Modbus {
+        /// The register map to serve (see `meterkit profile list`).
+        #[arg(long, default_value = "sdm630")]
+        profile: String,
+        /// Slave address or unit id.
+        #[arg(long, default_value_t = 1)]
+        slave: u8,
+        /// Create a pseudo-terminal and a symlink to it at PATH (RTU).
+        #[arg(long, conflicts_with = "tcp")]
+        link: Option<String>,
+        /// Serve Modbus TCP on HOST:PORT instead.
+        #[arg(long)]
+        tcp: Option<String>,
         /// Faults to switch on (repeatable).
         #[arg(long, value_enum)]
         fault: Vec<Fault>,
@@ -364,63 +383,357 @@ fn kwh_to_wh(text: &str) -> Result<u64, String> {
     digits.parse().map_err(|_| bad())
 }
 
+fn faults(list: &[Fault]) -> sim::Faults {
+    let mut faults = sim::Faults::default();
+    for f in list {
+        match f {
+            Fault::Echo => faults.echo = true,
+            Fault::Garbage => faults.garbage_before_reply = true,
+            Fault::Foreign => faults.foreign_reply_first = true,
+            Fault::Corrupt => faults.corrupt_replies = 3,
+            Fault::Drop => faults.drop_replies = 3,
+            Fault::Split => faults.split_writes = true,
+            Fault::Delay => faults.reply_delay = Duration::from_secs(2),
+        }
+    }
+    faults
+}
+
+/// Serves `bus` on a pseudo-terminal linked at `link`, or on TCP at `tcp`, until stopped.
+fn serve<S: sim::Simulated>(
+    bus: &mut S,
+    what: &str,
+    link: Option<&String>,
+    tcp: Option<&String>,
+) -> Result<(), String> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        match (link, tcp) {
+            (Some(path), None) => {
+                let mut pty = sim::Pty::create(path)
+                    .map_err(|e| format!("cannot create a pseudo-terminal at {path}: {e}"))?;
+                eprintln!(
+                    "meterkit: {what} on {path} ({}); Ctrl-C stops",
+                    pty.device()
+                );
+                sim::serve(pty.stream(), bus)
+                    .await
+                    .map_err(|e| format!("{path}: {e}"))
+            }
+            (None, Some(listen)) => {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+                eprintln!("meterkit: {what} on tcp {listen}; Ctrl-C stops");
+                sim::serve_tcp(listener, bus)
+                    .await
+                    .map_err(|e| format!("{listen}: {e}"))
+            }
+            _ => Err("say where to serve: --link PATH or --tcp HOST:PORT".to_owned()),
+        }
+    })
+}
+
+/// Plausible values of a 7 kW charge for every quantity a profile may map.
+fn charging_reading() -> meterkit_reading::MeterReading<()> {
+    use rust_decimal::Decimal;
+    let mut reading = meterkit_reading::MeterReading::new(());
+    let values = [
+        (Quantity::ImportEnergyTotal, Decimal::new(120_642, 2)),
+        (Quantity::ExportEnergyTotal, Decimal::ZERO),
+        (Quantity::VoltageL1, Decimal::new(2302, 1)),
+        (Quantity::VoltageL2, Decimal::new(2302, 1)),
+        (Quantity::VoltageL3, Decimal::new(2302, 1)),
+        (Quantity::CurrentL1, Decimal::new(105, 1)),
+        (Quantity::CurrentL2, Decimal::new(105, 1)),
+        (Quantity::CurrentL3, Decimal::new(105, 1)),
+        (Quantity::ActivePowerL1, Decimal::new(2415, 0)),
+        (Quantity::ActivePowerL2, Decimal::new(2415, 0)),
+        (Quantity::ActivePowerL3, Decimal::new(2415, 0)),
+        (Quantity::ActivePowerTotal, Decimal::new(7245, 0)),
+        (Quantity::PowerFactor, Decimal::new(998, 3)),
+        (Quantity::Frequency, Decimal::new(5001, 2)),
+    ];
+    for (quantity, value) in values {
+        reading.set(quantity, value);
+    }
+    reading
+}
+
 pub(crate) fn sim(args: &SimArgs) -> ExitCode {
-    let SimProtocol::Dlt645 {
-        address,
-        link,
-        tcp,
-        start_kwh,
-        power_w,
-        fault,
-    } = &args.protocol;
-    let result = (|| {
-        let address: Address = address.parse().map_err(|e| format!("bad --address: {e}"))?;
-        let profile = EnergyProfile {
-            start_wh: kwh_to_wh(start_kwh)?,
-            power_w: *power_w,
+    let result = match &args.protocol {
+        SimProtocol::Dlt645 {
+            address,
+            link,
+            tcp,
+            start_kwh,
+            power_w,
+            fault,
+        } => (|| {
+            let address: Address = address.parse().map_err(|e| format!("bad --address: {e}"))?;
+            let profile = EnergyProfile {
+                start_wh: kwh_to_wh(start_kwh)?,
+                power_w: *power_w,
+            };
+            let meter = sim::demo_meter(address, profile)
+                .map_err(|e| format!("cannot build the meter: {e}"))?;
+            let mut bus = SimBus::new(vec![meter]);
+            bus.faults = faults(fault);
+            serve(
+                &mut bus,
+                &format!("DL/T 645 meter {address}"),
+                link.as_ref(),
+                tcp.as_ref(),
+            )
+        })(),
+        SimProtocol::Modbus {
+            profile,
+            slave,
+            link,
+            tcp,
+            fault,
+        } => (|| {
+            let map = meterkit_modbus::profile::built_in(profile).ok_or_else(|| {
+                format!("unknown profile {profile:?} (see meterkit profile list)")
+            })?;
+            let server = ModbusSim::new(*slave)
+                .with_unmapped(0)
+                .with_reading(&map, &charging_reading())
+                .map_err(|e| format!("cannot build the meter: {e}"))?;
+            let framing = if tcp.is_some() {
+                Framing::Tcp
+            } else {
+                Framing::Rtu
+            };
+            let mut bus = ModbusSimBus::new(vec![server], framing);
+            bus.faults = faults(fault);
+            serve(
+                &mut bus,
+                &format!("Modbus {} unit {slave}", map.name),
+                link.as_ref(),
+                tcp.as_ref(),
+            )
+        })(),
+    };
+    result.map_or_else(|m| fail(&m), |()| ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PollArgs {
+    /// The meters, as TOML: `[[meter]]` tables with `name`, `protocol` ("dlt645" or
+    /// "modbus"), `port`, and `address` (DL/T 645) or `slave` and `profile` (Modbus);
+    /// optional `baud` and `parity`. Meters on the same port share one bus.
+    #[arg(long)]
+    config: String,
+    /// Time between polling rounds, e.g. `15s`, `500ms`, `1m`.
+    #[arg(long, default_value = "15s")]
+    interval: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PollFormat::Jsonl)]
+    format: PollFormat,
+    /// Stop after this many rounds (default: run until stopped).
+    #[arg(long)]
+    rounds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PollFormat {
+    /// One JSON object per meter reading: time, meter, and each quantity as a decimal string.
+    Jsonl,
+    /// One row per quantity: time,meter,quantity,value,unit.
+    Csv,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PollConfig {
+    meter: Vec<MeterConfig>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeterConfig {
+    name: String,
+    protocol: String,
+    port: String,
+    baud: Option<u32>,
+    parity: Option<String>,
+    address: Option<String>,
+    slave: Option<u8>,
+    profile: Option<String>,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("bad --interval {text:?}: expected e.g. 15s, 500ms or 1m");
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" | "" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(bad()),
+    };
+    if d.is_zero() { Err(bad()) } else { Ok(d) }
+}
+
+type AnySerialMeter = meterkit_transport::poll::AnyMeter<SerialConfig, SerialConfig>;
+
+/// One bus per port, one meter source per configured meter, in file order.
+fn meters(config: &PollConfig) -> Result<Vec<AnySerialMeter>, String> {
+    use meterkit_transport::{bus, poll};
+    let mut dlt_buses: Vec<(String, meterkit_transport::BusHandle<Client<SerialConfig>>)> =
+        Vec::new();
+    let mut modbus_buses: Vec<(
+        String,
+        meterkit_transport::BusHandle<ModbusClient<SerialConfig>>,
+    )> = Vec::new();
+    let mut out = Vec::new();
+    for m in &config.meter {
+        let named = |what: &str| format!("meter {:?}: {what}", m.name);
+        let serial = |mut s: SerialConfig| -> Result<SerialConfig, String> {
+            if let Some(baud) = m.baud {
+                s.baud = baud;
+            }
+            if let Some(parity) = &m.parity {
+                s.parity = parity
+                    .parse()
+                    .map_err(|_| named("parity must be none, odd or even"))?;
+            }
+            Ok(s)
         };
-        let meter = sim::demo_meter(address, profile)
-            .map_err(|e| format!("cannot build the meter: {e}"))?;
-        let mut bus = SimBus::new(vec![meter]);
-        for f in fault {
-            match f {
-                Fault::Echo => bus.faults.echo = true,
-                Fault::Garbage => bus.faults.garbage_before_reply = true,
-                Fault::Foreign => bus.faults.foreign_reply_first = true,
-                Fault::Corrupt => bus.faults.corrupt_replies = 3,
-                Fault::Drop => bus.faults.drop_replies = 3,
-                Fault::Split => bus.faults.split_writes = true,
-                Fault::Delay => bus.faults.reply_delay = Duration::from_secs(2),
+        match m.protocol.as_str() {
+            "dlt645" => {
+                let address: Address = m
+                    .address
+                    .as_deref()
+                    .unwrap_or("AAAAAAAAAAAA")
+                    .parse()
+                    .map_err(|e| named(&format!("bad address: {e}")))?;
+                let handle = if let Some((_, h)) = dlt_buses.iter().find(|(p, _)| *p == m.port) {
+                    h.clone()
+                } else {
+                    let s = serial(SerialConfig::dlt645(m.port.clone()))?;
+                    let (h, _task) = bus::spawn(
+                        dlt645_client(s.clone(), Some(s.timing())),
+                        16,
+                        Duration::from_secs(30),
+                    );
+                    dlt_buses.push((m.port.clone(), h.clone()));
+                    h
+                };
+                out.push(poll::AnyMeter::Dlt645(poll::Dlt645Meter {
+                    bus: handle,
+                    address,
+                    items: poll::standard_items(),
+                }));
+            }
+            "modbus" => {
+                let name = m
+                    .profile
+                    .as_deref()
+                    .ok_or_else(|| named("a Modbus meter needs a profile"))?;
+                let profile = meterkit_modbus::profile::built_in(name)
+                    .ok_or_else(|| named(&format!("unknown profile {name:?}")))?;
+                let handle = if let Some((_, h)) = modbus_buses.iter().find(|(p, _)| *p == m.port) {
+                    h.clone()
+                } else {
+                    let s = serial(SerialConfig::modbus(m.port.clone()))?;
+                    let mut config = ModbusConfig::rtu();
+                    config.line = s.timing();
+                    let (h, _task) = bus::spawn(
+                        ModbusClient::new(Link::new(s), config),
+                        16,
+                        Duration::from_secs(30),
+                    );
+                    modbus_buses.push((m.port.clone(), h.clone()));
+                    h
+                };
+                out.push(poll::AnyMeter::Modbus(poll::ModbusMeter {
+                    bus: handle,
+                    unit: m.slave.unwrap_or(1),
+                    profile,
+                    quantities: Quantity::ALL.to_vec(),
+                    ratios: meterkit_modbus::profile::Ratios::DIRECT,
+                }));
+            }
+            other => {
+                return Err(named(&format!(
+                    "protocol {other:?} is neither dlt645 nor modbus"
+                )));
             }
         }
+        if dlt_buses
+            .iter()
+            .any(|(p, _)| modbus_buses.iter().any(|(q, _)| p == q))
+        {
+            return Err(named(
+                "one port cannot carry both DL/T 645 and Modbus meters",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn poll(args: &PollArgs) -> ExitCode {
+    let result = (|| -> Result<(), Failure> {
+        let text = std::fs::read_to_string(&args.config)
+            .map_err(|e| format!("cannot read {}: {e}", args.config))?;
+        let config: PollConfig =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", args.config))?;
+        if config.meter.is_empty() {
+            return Err(format!("{}: no [[meter]] tables", args.config).into());
+        }
+        let interval = duration(&args.interval)?;
         let rt = runtime()?;
         rt.block_on(async {
-            match (link, tcp) {
-                (Some(path), None) => {
-                    let mut pty = sim::Pty::create(path)
-                        .map_err(|e| format!("cannot create a pseudo-terminal at {path}: {e}"))?;
-                    eprintln!(
-                        "meterkit: meter {address} serving DL/T 645 on {path} ({}); Ctrl-C stops",
-                        pty.device()
-                    );
-                    sim::serve(pty.stream(), &mut bus)
-                        .await
-                        .map_err(|e| format!("{path}: {e}"))
-                }
-                (None, Some(listen)) => {
-                    let listener = tokio::net::TcpListener::bind(listen)
-                        .await
-                        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-                    eprintln!(
-                        "meterkit: meter {address} serving DL/T 645 on tcp {listen}; Ctrl-C stops"
-                    );
-                    sim::serve_tcp(listener, &mut bus)
-                        .await
-                        .map_err(|e| format!("{listen}: {e}"))
-                }
-                _ => Err("say where to serve: --link PATH or --tcp HOST:PORT".to_owned()),
+            let names: Vec<String> = config.meter.iter().map(|m| m.name.clone()).collect();
+            let mut poller = meterkit_transport::poll::Poller::spawn(
+                meters(&config)?,
+                interval,
+                chrono::Utc::now,
+            );
+            if matches!(args.format, PollFormat::Csv) {
+                println!("time,meter,quantity,value,unit");
             }
+            let total = args.rounds.map(|r| r.saturating_mul(names.len() as u64));
+            let mut seen = 0u64;
+            while let Some(polled) = poller.next().await {
+                let name = names.get(polled.index).map_or("?", String::as_str);
+                match polled.reading {
+                    Ok(reading) => {
+                        let time = reading
+                            .timestamp
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                        match args.format {
+                            PollFormat::Jsonl => {
+                                let mut j = Map::new();
+                                j.insert("time".into(), json!(time));
+                                j.insert("meter".into(), json!(name));
+                                for (q, v) in reading.values() {
+                                    j.insert(q.name().into(), json!(v.to_string()));
+                                }
+                                println!("{}", Json::Object(j));
+                            }
+                            PollFormat::Csv => {
+                                for (q, v) in reading.values() {
+                                    println!("{time},{name},{},{v},{}", q.name(), q.unit());
+                                }
+                            }
+                        }
+                    }
+                    // A meter that fails is reported and polled again next round.
+                    Err(error) => eprintln!("meterkit: meter {name:?}: {error}"),
+                }
+                seen += 1;
+                if total.is_some_and(|t| seen >= t) {
+                    break;
+                }
+            }
+            Ok(())
         })
     })();
-    result.map_or_else(|m| fail(&m), |()| ExitCode::SUCCESS)
+    finish(result)
 }

@@ -23,23 +23,21 @@ struct Simulator {
 
 impl Simulator {
     fn start(extra: &[&str]) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "meterkit-sim-{}-{}",
-            std::process::id(),
-            extra.len()
-        ));
+        Self::serve(
+            &["dlt645", "--address", "123456789012", "--power-w", "0"],
+            extra,
+        )
+    }
+
+    fn serve(protocol: &[&str], extra: &[&str]) -> Self {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("meterkit-sim-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let link = dir.join("meter").to_string_lossy().into_owned();
-        let mut args = vec![
-            "sim",
-            "dlt645",
-            "--address",
-            "123456789012",
-            "--link",
-            &link,
-            "--power-w",
-            "0",
-        ];
+        let mut args = vec!["sim"];
+        args.extend_from_slice(protocol);
+        args.extend_from_slice(&["--link", &link]);
         args.extend_from_slice(extra);
         let child = Command::new(env!("CARGO_BIN_EXE_meterkit"))
             .args(&args)
@@ -186,4 +184,78 @@ fn failures_name_the_port_and_the_cause() {
             .code(),
         Some(2)
     );
+}
+
+#[test]
+fn modbus_meter_read_through_its_profile_and_polled_with_a_dlt645_one() {
+    let modbus = Simulator::serve(&["modbus", "--profile", "sdm630", "--slave", "3"], &[]);
+    let dlt = Simulator::start(&[]);
+    let out = meterkit(&[
+        "read",
+        "modbus",
+        "--port",
+        &modbus.link,
+        "--slave",
+        "3",
+        "--profile",
+        "sdm630",
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let values: Json = serde_json::from_slice(&out.stdout).expect("JSON");
+    // The simulator stores 7245 W; SDM630 registers are f32, which hold 7245 exactly.
+    assert_eq!(values["active_power_total"], "7245");
+    assert_eq!(values["current_l1"], "10.5");
+
+    let config = dlt.dir.join("meters.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[meter]]\nname = \"pile-1\"\nprotocol = \"dlt645\"\nport = \"{}\"\naddress = \"123456789012\"\n\n\
+             [[meter]]\nname = \"pile-2\"\nprotocol = \"modbus\"\nport = \"{}\"\nslave = 3\nprofile = \"sdm630\"\n",
+            dlt.link, modbus.link
+        ),
+    )
+    .expect("write config");
+    let config = config.to_string_lossy().into_owned();
+    let out = meterkit(&[
+        "poll",
+        "--config",
+        &config,
+        "--interval",
+        "100ms",
+        "--rounds",
+        "2",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Json> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 4, "two meters, two rounds");
+    assert_eq!(lines[0]["meter"], "pile-1");
+    assert_eq!(lines[0]["import_energy_total"], "1206.42");
+    assert_eq!(lines[1]["meter"], "pile-2");
+    assert_eq!(lines[1]["current_l1"], "10.5");
+
+    // A config that names an unknown protocol is refused before any I/O.
+    std::fs::write(
+        dlt.dir.join("bad.toml"),
+        "[[meter]]\nname = \"x\"\nprotocol = \"iec62056\"\nport = \"/dev/null\"\n",
+    )
+    .expect("write");
+    let bad = dlt.dir.join("bad.toml").to_string_lossy().into_owned();
+    let out = meterkit(&["poll", "--config", &bad, "--rounds", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neither dlt645 nor modbus"));
 }
