@@ -215,11 +215,19 @@ fn statement(path: &Path, account: &str, as_json: bool) -> ExitCode {
         }
         return out.finish();
     }
+    for line in statement_lines(&ledger, id) {
+        out.line(&line);
+    }
+    out.finish()
+}
+
+/// An account's history as an aligned table with running balance and debt.
+pub(crate) fn statement_lines(ledger: &StdLedger, id: meterkit_ledger::Id) -> Vec<String> {
     let scale = ledger.scale();
-    out.line(&format!(
+    let mut lines = vec![format!(
         "{:>6}  {:<24}  {:<8}  {:<16} {:>14} {:>14} {:>14}",
         "seq", "at", "op", "id", "change", "balance", "debt"
-    ));
+    )];
     for StatementLine {
         seq,
         at,
@@ -229,7 +237,7 @@ fn statement(path: &Path, account: &str, as_json: bool) -> ExitCode {
         debt,
     } in ledger.statement(id)
     {
-        out.line(&format!(
+        lines.push(format!(
             "{seq:>6}  {:<24}  {:<8}  {:<16} {:>14} {:>14} {:>14}",
             json::format_time(at),
             op.name(),
@@ -239,7 +247,7 @@ fn statement(path: &Path, account: &str, as_json: bool) -> ExitCode {
             scale.display(debt).to_string(),
         ));
     }
-    out.finish()
+    lines
 }
 
 fn verify_command(path: &Path) -> ExitCode {

@@ -6,12 +6,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod demo;
 mod dlt645_view;
 mod encode;
 mod hex;
 mod ledger_cmd;
 mod modbus_cmd;
 mod modbus_view;
+mod report_html;
 mod tariff_cmd;
 mod transport_cmd;
 mod value_view;
@@ -26,6 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a prepaid charging session end to end on a simulated meter: progress, bill, statement, reports.
+    Demo(demo::DemoArgs),
     /// Find and explain every frame in a capture (hex arguments, hex on stdin, or --raw binary).
     Decode(decode::DecodeArgs),
     /// Build a request frame and print it as hex.
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         Err(error) => return usage_error(&error),
     };
     match &cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Encode(args) => encode::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
