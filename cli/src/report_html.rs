@@ -16,6 +16,8 @@ const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 220.0;
 const LEFT: f64 = 56.0;
 const BOTTOM: f64 = 28.0;
+/// Room above the plot for the axis unit.
+const TOP: f64 = 22.0;
 
 fn colour(period: &str) -> &'static str {
     match period {
@@ -53,9 +55,9 @@ fn frame(title: &str, id: &str, max: f64, unit: &str, body: &str) -> String {
         escape(title),
         escape(title)
     );
-    let plot_h = HEIGHT - BOTTOM - 10.0;
+    let plot_h = HEIGHT - BOTTOM - TOP;
     for i in 0..=4 {
-        let y = 10.0 + plot_h * f64::from(4 - i) / 4.0;
+        let y = TOP + plot_h * f64::from(4 - i) / 4.0;
         let v = max * f64::from(i) / 4.0;
         let _ = write!(
             svg,
@@ -74,7 +76,7 @@ fn frame(title: &str, id: &str, max: f64, unit: &str, body: &str) -> String {
 
 pub(crate) fn page(tariff: &Tariff, bill: &Bill, rows: &[Row], scale: Scale) -> String {
     let plot_w = WIDTH - LEFT - 8.0;
-    let plot_h = HEIGHT - BOTTOM - 10.0;
+    let plot_h = HEIGHT - BOTTOM - TOP;
     let n = rows.len().max(2) - 1;
     let x = |i: usize| LEFT + plot_w * f(i as u64) / f(n as u64);
 
@@ -100,7 +102,7 @@ pub(crate) fn page(tariff: &Tariff, bill: &Bill, rows: &[Row], scale: Scale) -> 
             r#"<rect class="power" data-period="{}" x="{:.2}" y="{:.2}" width="{:.2}" height="{h:.2}" fill="{}"/>"#,
             escape(&rows[i + 1].period),
             x(i),
-            10.0 + plot_h - h,
+            TOP + plot_h - h,
             (x(i + 1) - x(i)).max(0.5),
             colour(&rows[i + 1].period)
         );
@@ -112,7 +114,7 @@ pub(crate) fn page(tariff: &Tariff, bill: &Bill, rows: &[Row], scale: Scale) -> 
             format!(
                 "{:.2},{:.2}",
                 x(i),
-                10.0 + plot_h - plot_h * delivered(r) / max_kwh
+                TOP + plot_h - plot_h * delivered(r) / max_kwh
             )
         })
         .collect();
@@ -145,7 +147,7 @@ pub(crate) fn page(tariff: &Tariff, bill: &Bill, rows: &[Row], scale: Scale) -> 
         let _ = write!(
             cost,
             r#"<rect class="cost" data-period="{p}" x="{bx:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="{}"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">{p}: {label}</text>"#,
-            10.0 + plot_h - h,
+            TOP + plot_h - h,
             slot * 0.6,
             colour(period),
             bx + slot * 0.3,
@@ -167,7 +169,7 @@ pub(crate) fn page(tariff: &Tariff, bill: &Bill, rows: &[Row], scale: Scale) -> 
             format!(
                 "{:.2},{:.2}",
                 x(i),
-                10.0 + plot_h - plot_h * fi(r.balance_minor).max(0.0) / max_balance
+                TOP + plot_h - plot_h * fi(r.balance_minor).max(0.0) / max_balance
             )
         })
         .collect();
