@@ -107,21 +107,20 @@ pub(crate) fn page(tariff: &Tariff, bill: &Bill, rows: &[Row], scale: Scale) -> 
             colour(&rows[i + 1].period)
         );
     }
-    let energy_line: Vec<String> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            format!(
-                "{:.2},{:.2}",
-                x(i),
-                TOP + plot_h - plot_h * delivered(r) / max_kwh
-            )
-        })
-        .collect();
+    // SVG polyline points for one value per reading, scaled to `max`.
+    let points = |value: &dyn Fn(&Row) -> f64, max: f64| -> String {
+        let list: Vec<String> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("{:.2},{:.2}", x(i), TOP + plot_h - plot_h * value(r) / max))
+            .collect();
+        list.join(" ")
+    };
+    let energy_line = points(&delivered, max_kwh);
     let _ = write!(
         power,
         r##"<polyline id="energy" fill="none" stroke="#222" stroke-width="1.5" points="{}"/><text x="{:.0}" y="24" font-size="11" text-anchor="end">energy, 0–{max_kwh:.1} kWh (line)</text>"##,
-        energy_line.join(" "),
+        energy_line,
         WIDTH - 10.0
     );
 
@@ -162,20 +161,9 @@ pub(crate) fn page(tariff: &Tariff, bill: &Bill, rows: &[Row], scale: Scale) -> 
         .map(|r| fi(r.balance_minor))
         .fold(1.0_f64, f64::max)
         * 1.15;
-    let balance_line: Vec<String> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            format!(
-                "{:.2},{:.2}",
-                x(i),
-                TOP + plot_h - plot_h * fi(r.balance_minor).max(0.0) / max_balance
-            )
-        })
-        .collect();
+    let balance_line = points(&|r: &Row| fi(r.balance_minor).max(0.0), max_balance);
     let balance = format!(
-        r##"<polyline id="balance-line" fill="none" stroke="#1f77b4" stroke-width="2" points="{}"/>"##,
-        balance_line.join(" ")
+        r##"<polyline id="balance-line" fill="none" stroke="#1f77b4" stroke-width="2" points="{balance_line}"/>"##
     );
 
     let currency = tariff.currency().code().to_owned();
