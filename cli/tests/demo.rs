@@ -92,7 +92,11 @@ fn demo_deducts_exactly_the_bill_and_stops_when_the_money_runs_out() {
         .skip(1)
         .map(|l| cents(l.split(',').nth(2).expect("cost column")))
         .collect();
-    assert!(costs.len() > 100, "one reading per simulated minute");
+    assert!(
+        costs.len() > 20,
+        "a reading every simulated minute or so ({})",
+        costs.len()
+    );
     let last = costs[costs.len() - 1];
     let before = costs[costs.len() - 2];
     assert!(
