@@ -15,13 +15,18 @@ use chrono::{DateTime, TimeDelta, Utc};
 use clap::Args;
 use dlt645::{Address, Di, value::Value};
 use meterkit_ledger::{Durable, FileJournal, Id, Op, Scale, Timestamp};
+use meterkit_modbus::profile::{self, Ratios};
+use meterkit_reading::{MeterReading, Quantity};
 use meterkit_session::{Decision, Session, SessionConfig, StopReason};
 use meterkit_tariff::{BillFormat, Reading, Tariff, Zone, file};
 use meterkit_transport::{
     client::{Client, ClientConfig},
     link::{Link, SerialConfig},
+    modbus::{Framing, ModbusClient, ModbusConfig},
+    modbus_sim::{ModbusSim, ModbusSimBus},
     sim::{self, EnergyProfile, SimBus},
 };
+use rust_decimal::{Decimal, prelude::ToPrimitive};
 
 use crate::{fail, ledger_cmd, report_html};
 
@@ -58,6 +63,9 @@ pub(crate) struct DemoArgs {
     /// Do not print the live progress line.
     #[arg(long)]
     no_progress: bool,
+    /// Simulate a Modbus RTU meter (ABB B23 register map) instead of DL/T 645.
+    #[arg(long)]
+    modbus: bool,
 }
 
 /// One row of the readings report.
@@ -71,6 +79,129 @@ pub(crate) struct Row {
 
 const METER: &str = "123456789012";
 const FORWARD_ACTIVE_ENERGY: Di = Di::V2007(0x0001_0000);
+/// The simulated meter's forward active energy register at the start, 1206.420 kWh.
+const START_WH: u64 = 1_206_420;
+const MODBUS_UNIT: u8 = 1;
+
+/// The meter the demo reads, over the serial path.
+enum Meter {
+    Dlt645(Client<SerialConfig>, Address),
+    Modbus(ModbusClient<SerialConfig>),
+}
+
+impl Meter {
+    fn describe(&self) -> String {
+        match self {
+            Meter::Dlt645(_, address) => format!("DL/T 645 meter {address} at 2400 8E1"),
+            Meter::Modbus(_) => {
+                format!("Modbus RTU meter unit {MODBUS_UNIT} (ABB B23 map) at 9600 8E1")
+            }
+        }
+    }
+
+    /// The forward active energy register, in exact Wh.
+    async fn energy_wh(&mut self) -> Result<u64, String> {
+        match self {
+            Meter::Dlt645(client, address) => {
+                let value = client
+                    .read_value(*address, FORWARD_ACTIVE_ENERGY)
+                    .await
+                    .map_err(|e| format!("reading the meter: {e}"))?;
+                energy_wh(&value)
+            }
+            Meter::Modbus(client) => {
+                let reading = client
+                    .read_profile(
+                        MODBUS_UNIT,
+                        &profile::ABB_B23,
+                        &[Quantity::ImportEnergyTotal],
+                        &Ratios::DIRECT,
+                        (),
+                    )
+                    .await
+                    .map_err(|e| format!("reading the meter: {e}"))?;
+                let kwh = reading
+                    .get(Quantity::ImportEnergyTotal)
+                    .ok_or("the meter sent no energy register")?;
+                (kwh * Decimal::from(1000))
+                    .to_u64()
+                    .filter(|_| (kwh * Decimal::from(1000)).fract().is_zero())
+                    .ok_or_else(|| format!("the meter sent an impossible energy register {kwh}"))
+            }
+        }
+    }
+}
+
+/// A Modbus meter whose energy register follows the (scaled) clock: the register map is
+/// rebuilt from the energy at each request's instant.
+struct AdvancingModbus {
+    start_wh: u64,
+    power_w: u64,
+    faults: sim::Faults,
+}
+
+impl AdvancingModbus {
+    fn new(start_wh: u64, power_w: u64) -> Self {
+        AdvancingModbus {
+            start_wh,
+            power_w,
+            faults: sim::Faults::default(),
+        }
+    }
+}
+
+impl sim::Simulated for AdvancingModbus {
+    fn step(&mut self, input: &[u8], elapsed: Duration) -> sim::Step {
+        let profile = EnergyProfile {
+            start_wh: self.start_wh,
+            power_w: self.power_w,
+        };
+        let mut reading = MeterReading::new(());
+        // ABB B23 counts energy in 0.01 kWh: the register shows whole tens of Wh.
+        let tens = profile.energy_wh(elapsed) / 10;
+        reading.set(
+            Quantity::ImportEnergyTotal,
+            Decimal::new(i64::try_from(tens).unwrap_or(i64::MAX), 2),
+        );
+        match ModbusSim::new(MODBUS_UNIT)
+            .with_unmapped(0)
+            .with_reading(&profile::ABB_B23, &reading)
+        {
+            Ok(server) => ModbusSimBus::new(vec![server], Framing::Rtu).step(input, elapsed),
+            // Unreachable for in-range energy; answer nothing rather than panic.
+            Err(_) => sim::Step::Consumed {
+                count: input.len(),
+                reply: Vec::new(),
+            },
+        }
+    }
+
+    fn faults(&self) -> &sim::Faults {
+        &self.faults
+    }
+}
+
+/// Either simulator, served on the same pseudo-terminal.
+enum Simulator {
+    Dlt645(SimBus),
+    Modbus(AdvancingModbus),
+}
+
+impl sim::Simulated for Simulator {
+    fn step(&mut self, input: &[u8], elapsed: Duration) -> sim::Step {
+        match self {
+            Simulator::Dlt645(bus) => bus.step(input, elapsed),
+            Simulator::Modbus(bus) => bus.step(input, elapsed),
+        }
+    }
+
+    fn faults(&self) -> &sim::Faults {
+        match self {
+            Simulator::Dlt645(bus) => bus.faults(),
+            Simulator::Modbus(bus) => bus.faults(),
+        }
+    }
+}
 
 pub(crate) fn run(args: &DemoArgs) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -190,22 +321,37 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
     )?;
 
     // The meter: a simulated DL/T 645 meter on a pseudo-terminal, in accelerated time.
-    let address: Address = METER.parse().map_err(|e| format!("{e}"))?;
-    let profile = EnergyProfile {
-        start_wh: 1_206_420,
-        power_w: args.power_w.saturating_mul(u64::from(args.speed)),
-    };
-    let meter =
-        sim::demo_meter(address, profile).map_err(|e| format!("cannot build the meter: {e}"))?;
-    let mut bus = SimBus::new(vec![meter]);
     let tty = work.join("meter-tty");
     let mut pty =
         sim::Pty::create(&tty).map_err(|e| format!("cannot create a pseudo-terminal: {e}"))?;
-    let serial = SerialConfig::dlt645(tty.to_string_lossy().into_owned());
-    let mut client = Client::new(
-        Link::new(serial.clone()),
-        ClientConfig::with_line(serial.timing()),
-    );
+    let path = tty.to_string_lossy().into_owned();
+    let power_w = args.power_w.saturating_mul(u64::from(args.speed));
+    let (mut simulator, mut meter) = if args.modbus {
+        let serial = SerialConfig::modbus(path);
+        let mut config = ModbusConfig::rtu();
+        config.line = serial.timing();
+        (
+            Simulator::Modbus(AdvancingModbus::new(START_WH, power_w)),
+            Meter::Modbus(ModbusClient::new(Link::new(serial), config)),
+        )
+    } else {
+        let address: Address = METER.parse().map_err(|e| format!("{e}"))?;
+        let profile = EnergyProfile {
+            start_wh: START_WH,
+            power_w,
+        };
+        let dlt = sim::demo_meter(address, profile)
+            .map_err(|e| format!("cannot build the meter: {e}"))?;
+        let serial = SerialConfig::dlt645(path);
+        let client = Client::new(
+            Link::new(serial.clone()),
+            ClientConfig::with_line(serial.timing()),
+        );
+        (
+            Simulator::Dlt645(SimBus::new(vec![dlt])),
+            Meter::Dlt645(client, address),
+        )
+    };
 
     let available = ledger
         .ledger()
@@ -224,7 +370,8 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot start the session: {e}"))?;
 
     println!(
-        "meterkit demo: meter {METER} on {} (DL/T 645, 2400 8E1 over a pseudo-terminal)",
+        "meterkit demo: {} on {} (over a pseudo-terminal)",
+        meter.describe(),
         pty.device()
     );
     println!(
@@ -251,10 +398,7 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
                 u64::try_from(minute).unwrap_or(0) * 60_000 / u64::from(args.speed),
             );
             tokio::time::sleep_until((origin + due).into()).await;
-            let value = client
-                .read_value(address, FORWARD_ACTIVE_ENERGY)
-                .await
-                .map_err(|e| format!("reading the meter: {e}"))?;
+            let wh = meter.energy_wh().await?;
             // The simulated meter's energy follows the real clock scaled by the speed, so
             // the reading is stamped from the same clock, not from the schedule: a read
             // that runs late then carries the energy of the time that really passed.
@@ -264,7 +408,6 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
             if at > start + TimeDelta::hours(i64::from(args.hours)) {
                 break;
             }
-            let wh = energy_wh(&value)?;
             let decision = session
                 .on_reading(&mut ledger, &Reading::new(at, wh), at)
                 .map_err(|e| format!("pricing the reading at {at}: {e}"))?;
@@ -308,7 +451,7 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
     };
     tokio::select! {
         result = charge => result?,
-        served = sim::serve(pty.stream(), &mut bus) => {
+        served = sim::serve(pty.stream(), &mut simulator) => {
             return Err(format!("the simulated meter stopped: {served:?}"));
         }
     }

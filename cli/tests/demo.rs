@@ -17,7 +17,17 @@ fn cents(text: &str) -> i64 {
 
 #[test]
 fn demo_deducts_exactly_the_bill_and_stops_when_the_money_runs_out() {
-    let dir = std::env::temp_dir().join(format!("meterkit-demo-test-{}", std::process::id()));
+    demo_run(&[], "dlt645");
+}
+
+#[test]
+fn the_same_over_a_simulated_modbus_meter() {
+    demo_run(&["--modbus"], "modbus");
+}
+
+fn demo_run(extra: &[&str], name: &str) {
+    let dir =
+        std::env::temp_dir().join(format!("meterkit-demo-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let out = dir.join("report");
@@ -33,6 +43,7 @@ fn demo_deducts_exactly_the_bill_and_stops_when_the_money_runs_out() {
             "--balance",
             "50.00",
         ])
+        .args(extra)
         .arg("--out")
         .arg(&out)
         .arg("--journal")
