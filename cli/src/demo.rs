@@ -28,7 +28,11 @@ use meterkit_transport::{
 };
 use rust_decimal::{Decimal, prelude::ToPrimitive};
 
-use crate::{fail, ledger_cmd, report_html};
+use crate::{
+    fail, ledger_cmd,
+    report_cmd::{self, PeriodLine, ReceiptLine},
+    report_html,
+};
 
 /// The example 尖峰平谷 tariff with a service fee and a summer sharp period.
 const EXAMPLE_TARIFF: &str = include_str!("../../tariff/examples-data/cn-tou.toml");
@@ -287,7 +291,7 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         .parse(&args.balance)
         .map_err(|e| format!("bad --balance {:?}: {e}", args.balance))?;
     // Ids carry the run's start so a reused --journal keeps earlier runs apart.
-    let run = Utc::now().timestamp() % 100_000_000;
+    let run = Utc::now().timestamp_millis() % 100_000_000;
     let user = Id::name("demo-user").map_err(|e| e.to_string())?;
     let named = |prefix: &str| Id::name(&format!("{prefix}{run}")).map_err(|e| e.to_string());
     let now = ms(start - TimeDelta::minutes(5));
@@ -402,7 +406,9 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
             // The simulated meter's energy follows the real clock scaled by the speed, so
             // the reading is stamped from the same clock, not from the schedule: a read
             // that runs late then carries the energy of the time that really passed.
-            let simulated_ms = origin.elapsed().as_millis() * u128::from(args.speed);
+            // Microseconds of real time: at high speeds, two reads in one millisecond
+            // would otherwise share a timestamp.
+            let simulated_ms = origin.elapsed().as_micros() * u128::from(args.speed) / 1000;
             let at = start
                 + TimeDelta::milliseconds(i64::try_from(simulated_ms).unwrap_or(i64::MAX / 2));
             if at > start + TimeDelta::hours(i64::from(args.hours)) {
@@ -507,6 +513,7 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         .map_err(|e| format!("ledger invariant broken: {e}"))?;
 
     write_reports(&args.out, &tariff, &receipt.bill, &rows, scale)?;
+    report_cmd::append(&journal, &receipt_line(&receipt, &meter, &tariff)?)?;
     println!(
         "\nReports in {}: bill.json, bill.csv, readings.csv, report.html",
         args.out.display()
@@ -516,6 +523,45 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         let _ = std::fs::remove_dir_all(&work);
     }
     Ok(())
+}
+
+/// The session's line for `meterkit report`.
+fn receipt_line(
+    receipt: &meterkit_session::Receipt,
+    meter: &Meter,
+    tariff: &Tariff,
+) -> Result<ReceiptLine, String> {
+    let bill = &receipt.bill;
+    let t = &bill.totals;
+    let periods = bill
+        .by_period()
+        .map_err(|e| format!("summing the bill per period: {e}"))?
+        .iter()
+        .map(|p| PeriodLine {
+            period: p.period.to_string(),
+            energy_wh: p.energy_wh,
+            electricity: p.electricity,
+            service: p.service,
+        })
+        .collect();
+    Ok(ReceiptLine {
+        session: receipt.session.to_string(),
+        user: receipt.wallet.to_string(),
+        charger: match meter {
+            Meter::Dlt645(_, address) => format!("dlt645:{address}"),
+            Meter::Modbus(_) => format!("modbus:{MODBUS_UNIT}"),
+        },
+        currency: tariff.currency().code().to_owned(),
+        start: bill.start,
+        stop: bill.stop,
+        periods,
+        energy_wh: t.energy_wh,
+        electricity: t.electricity,
+        service: t.service,
+        other_fees: t.time_fee + t.parking_fee + t.flat_fee + t.cap_adjustment,
+        tax: t.tax,
+        total: t.gross,
+    })
 }
 
 fn write_reports(

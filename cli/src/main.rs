@@ -13,6 +13,7 @@ mod hex;
 mod ledger_cmd;
 mod modbus_cmd;
 mod modbus_view;
+mod report_cmd;
 mod report_html;
 mod tariff_cmd;
 mod transport_cmd;
@@ -46,6 +47,8 @@ enum Command {
     Poll(transport_cmd::PollArgs),
     /// Show Modbus meter profiles and decode register replies with them.
     Profile(modbus_cmd::ProfileArgs),
+    /// The fee report per session, user or charger, from a journal's session receipts.
+    Report(report_cmd::ReportArgs),
     /// Price a charging session from its meter readings and print the itemised bill.
     Bill(tariff_cmd::BillArgs),
     /// Explain a tariff file in plain words, or validate it line by line.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => transport_cmd::scan(args),
         Command::Sim(args) => transport_cmd::sim(args),
         Command::Poll(args) => transport_cmd::poll(args),
+        Command::Report(args) => report_cmd::run(args),
         Command::Bill(args) => tariff_cmd::bill(args),
         Command::Tariff(args) => tariff_cmd::run(args),
     }
