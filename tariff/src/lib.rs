@@ -14,6 +14,8 @@ mod error;
 #[cfg(feature = "serde-1")]
 pub mod file;
 mod model;
+#[cfg(feature = "ocpi")]
+pub mod ocpi;
 #[cfg(feature = "alloc")]
 mod render;
 

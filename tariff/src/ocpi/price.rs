@@ -1,0 +1,790 @@
+//! Pricing a CDR against an OCPI tariff, by the OCPI 2.2.1 rules (see the crate docs).
+
+use alloc::{format, string::String, vec::Vec};
+
+use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::{
+    Cdr, CdrDimensionType, ChargingPeriod, OcpiError, Price, PriceComponent, Reservation,
+    Restrictions, Tariff, TariffDimension,
+};
+use crate::Zone;
+
+const MS_PER_HOUR: i64 = 3_600_000;
+/// A TIME or PARKING_TIME volume this close to its period's length is the period's length:
+/// 4-decimal hours cannot express e.g. 40 minutes (0.6667 h = 2400.12 s).
+const SNAP_MS: i64 = 180;
+
+/// What one dimension of one period cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PricedDimension {
+    /// Index of the tariff element that priced it.
+    pub element: usize,
+    /// The price component used.
+    pub component: PriceComponent,
+    /// kWh, or milliseconds for the time dimensions, including `step_size` rounding booked here.
+    quantity: Decimal,
+    per_hour: bool,
+}
+
+impl PricedDimension {
+    fn new(element: usize, component: PriceComponent, quantity: Decimal, per_hour: bool) -> Self {
+        Self {
+            element,
+            component,
+            quantity,
+            per_hour,
+        }
+    }
+
+    /// Volume priced, in kWh or hours, including any `step_size` rounding booked here.
+    #[must_use]
+    pub fn volume(&self) -> Decimal {
+        if self.per_hour {
+            self.quantity / Decimal::from(MS_PER_HOUR)
+        } else {
+            self.quantity
+        }
+    }
+
+    /// Cost excluding VAT, unrounded; `None` beyond `rust_decimal`'s range. (The session totals
+    /// are summed exactly per component, not from these figures.)
+    #[must_use]
+    pub fn excl_vat(&self) -> Option<Decimal> {
+        let cost = self.component.price.checked_mul(self.quantity)?;
+        if self.per_hour {
+            cost.checked_div(Decimal::from(MS_PER_HOUR))
+        } else {
+            Some(cost)
+        }
+    }
+}
+
+/// One charging period as priced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PricedPeriod {
+    /// Start (UTC).
+    pub start: DateTime<Utc>,
+    /// End (UTC): the next period's start, or the session end.
+    pub end: DateTime<Utc>,
+    /// Start in the tariff's local time, at which the elements were chosen.
+    pub local_start: NaiveDateTime,
+    /// Energy, when an element priced it.
+    pub energy: Option<PricedDimension>,
+    /// Charging time, when an element priced it.
+    pub time: Option<PricedDimension>,
+    /// Parking time, when an element priced it.
+    pub parking: Option<PricedDimension>,
+    /// Reservation time, when a reservation element priced it.
+    pub reservation: Option<PricedDimension>,
+}
+
+/// Which price bound changed the total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Clamp {
+    /// Raised to `min_price`.
+    Min,
+    /// Lowered to `max_price`.
+    Max,
+}
+
+/// A priced CDR: the OCPI total fields, rounded to 4 decimals, and a per-period breakdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PricedCdr {
+    /// Id of the tariff used.
+    pub tariff_id: String,
+    /// Its currency.
+    pub currency: String,
+    /// The zone restrictions were read in.
+    pub zone: Zone,
+    /// The periods.
+    pub periods: Vec<PricedPeriod>,
+    /// Everything, after `min_price`/`max_price`.
+    pub total_cost: Price,
+    /// FLAT, when a FLAT component applied.
+    pub total_fixed_cost: Option<Price>,
+    /// ENERGY, when an ENERGY component applied.
+    pub total_energy_cost: Option<Price>,
+    /// TIME (charging), when a TIME component applied.
+    pub total_time_cost: Option<Price>,
+    /// PARKING_TIME, when a PARKING_TIME component applied.
+    pub total_parking_cost: Option<Price>,
+    /// Reservation, when a reservation element applied.
+    pub total_reservation_cost: Option<Price>,
+    /// Energy of all periods (kWh).
+    pub total_energy: Decimal,
+    /// Session duration, start to end (hours).
+    pub total_time: Decimal,
+    /// Parking time of all periods (hours).
+    pub total_parking_time: Decimal,
+    /// The bound applied to the total, if any.
+    pub clamped: Option<Clamp>,
+}
+
+/// The result rounding: 4 decimals, ties away from zero (`0.00005` → `0.0001`), always shown
+/// with 4 decimals.
+pub(crate) fn round4(value: Decimal) -> Decimal {
+    let mut r = value.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(4);
+    r
+}
+
+/// Where in the CDR a figure comes from; formatted into a JSON path only on error.
+#[derive(Clone, Copy)]
+struct At {
+    period: Option<usize>,
+    field: &'static str,
+}
+
+impl At {
+    const ROOT: Self = Self {
+        period: None,
+        field: "",
+    };
+
+    fn period(index: usize, field: &'static str) -> Self {
+        Self {
+            period: Some(index),
+            field,
+        }
+    }
+
+    fn path(self) -> String {
+        match self.period {
+            Some(i) => format!("$.charging_periods[{i}]{}", self.field),
+            None => format!("${}", self.field),
+        }
+    }
+}
+
+fn overflow(at: At) -> OcpiError {
+    OcpiError::Overflow { path: at.path() }
+}
+
+fn mul(a: Decimal, b: Decimal, at: At) -> Result<Decimal, OcpiError> {
+    a.checked_mul(b).ok_or_else(|| overflow(at))
+}
+
+fn add(a: Decimal, b: Decimal, at: At) -> Result<Decimal, OcpiError> {
+    a.checked_add(b).ok_or_else(|| overflow(at))
+}
+
+/// Exact sums of one dimension: `Σ price × volume` and `Σ price × volume × (100 + vat)`.
+#[derive(Default)]
+struct Sum {
+    used: bool,
+    excl: Decimal,
+    incl: Decimal,
+    incl_known: bool,
+}
+
+impl Sum {
+    fn new() -> Self {
+        Self {
+            incl_known: true,
+            ..Self::default()
+        }
+    }
+
+    /// Adds `component.price × volume`; `v211` marks a tariff whose VAT is unknown.
+    fn add(
+        &mut self,
+        component: &PriceComponent,
+        volume: Decimal,
+        v211: bool,
+        at: At,
+    ) -> Result<Decimal, OcpiError> {
+        self.used = true;
+        let excl = mul(component.price, volume, at)?;
+        self.excl = add(self.excl, excl, at)?;
+        let factor = match component.vat {
+            Some(vat) => add(Decimal::ONE_HUNDRED, vat, at)?,
+            // OCPI 2.2.1: no VAT applicable, so incl = excl. 2.1.1 has no VAT field at all.
+            None if !v211 => Decimal::ONE_HUNDRED,
+            None => {
+                self.incl_known = false;
+                Decimal::ZERO
+            }
+        };
+        self.incl = add(self.incl, mul(excl, factor, at)?, at)?;
+        Ok(excl)
+    }
+
+    /// The totals, dividing the exact sums by `divisor` (1 for kWh, ms per hour for time).
+    fn total(&self, divisor: Decimal) -> Result<Option<(Decimal, Option<Decimal>)>, OcpiError> {
+        if !self.used {
+            return Ok(None);
+        }
+        let div = |v: Decimal, d: Decimal| v.checked_div(d).ok_or_else(|| overflow(At::ROOT));
+        let excl = div(self.excl, divisor)?;
+        let incl = if self.incl_known {
+            Some(div(
+                self.incl,
+                mul(divisor, Decimal::ONE_HUNDRED, At::ROOT)?,
+            )?)
+        } else {
+            None
+        };
+        Ok(Some((excl, incl)))
+    }
+}
+
+/// The zone's offset, reused for up to an hour after a lookup when the offset an hour later
+/// is the same — assuming, as the native engine's segments do, that no zone changes its offset
+/// twice within that span. A chrono-tz lookup per one-minute period is the largest cost
+/// otherwise.
+struct Offsets {
+    zone: Zone,
+    from: i64,
+    until: i64,
+    offset: i64,
+}
+
+impl Offsets {
+    fn new(zone: Zone) -> Self {
+        Self {
+            zone,
+            from: 0,
+            until: 0,
+            offset: 0,
+        }
+    }
+
+    fn at(&mut self, utc_ms: i64) -> Option<i64> {
+        if (self.from..self.until).contains(&utc_ms) {
+            return Some(self.offset);
+        }
+        let offset = self.zone.offset_ms(utc_ms).ok()?;
+        let ahead = utc_ms.checked_add(MS_PER_HOUR)?;
+        if self.zone.offset_ms(ahead).ok() == Some(offset) {
+            (self.from, self.until, self.offset) = (utc_ms, ahead, offset);
+        }
+        Some(offset)
+    }
+}
+
+/// What the restrictions are evaluated against, at a period's start.
+struct State {
+    local: NaiveDateTime,
+    energy_before_kwh: Decimal,
+    elapsed_ms: i64,
+    current: Option<Decimal>,
+    power: Option<Decimal>,
+}
+
+fn in_range(value: Decimal, min: Option<Decimal>, max: Option<Decimal>) -> bool {
+    min.is_none_or(|m| value >= m) && max.is_none_or(|m| value < m)
+}
+
+fn time_window(now: NaiveTime, start: Option<NaiveTime>, end: Option<NaiveTime>) -> bool {
+    let end = end.filter(|e| *e != NaiveTime::MIN); // 00:00 = end of the day = no end bound
+    match (start, end) {
+        (Some(s), None) => now >= s,
+        (None, Some(e)) => now < e,
+        (Some(s), Some(e)) if s < e => s <= now && now < e,
+        (Some(s), Some(e)) if s > e => now >= s || now < e, // wraps past midnight
+        _ => true, // no bound, or start == end: the whole day
+    }
+}
+
+fn holds(r: &Restrictions, s: &State) -> bool {
+    let date = s.local.date();
+    let instrument = |value: Option<Decimal>, min: Option<Decimal>, max: Option<Decimal>| {
+        (min.is_none() && max.is_none()) || value.is_some_and(|v| in_range(v, min, max))
+    };
+    time_window(s.local.time(), r.start_time, r.end_time)
+        && r.start_date.is_none_or(|d| date >= d)
+        && r.end_date.is_none_or(|d| date < d)
+        && in_range(s.energy_before_kwh, r.min_kwh, r.max_kwh)
+        && instrument(s.current, r.min_current, r.max_current)
+        && instrument(s.power, r.min_power, r.max_power)
+        && r.min_duration
+            .is_none_or(|m| i128::from(s.elapsed_ms) >= i128::from(m) * 1000)
+        && r.max_duration
+            .is_none_or(|m| i128::from(s.elapsed_ms) < i128::from(m) * 1000)
+        && r.day_of_week
+            .as_ref()
+            .is_none_or(|days| days.contains(&chrono::Datelike::weekday(&date)))
+}
+
+/// The first element (index, component) whose restrictions hold with a component of `dimension`.
+/// `reservation` says which elements take part: those for a reservation of that kind, or
+/// (`None`) those without a reservation restriction.
+fn select(
+    tariff: &Tariff,
+    dimension: TariffDimension,
+    state: &State,
+    reservation: Option<Reservation>,
+) -> Option<(usize, PriceComponent)> {
+    tariff.elements.iter().enumerate().find_map(|(i, e)| {
+        let restrictions = e.restrictions.as_ref();
+        if restrictions.and_then(|r| r.reservation) != reservation
+            || !restrictions.is_none_or(|r| holds(r, state))
+        {
+            return None;
+        }
+        e.price_components
+            .iter()
+            .find(|c| c.dimension == dimension)
+            .map(|c| (i, *c))
+    })
+}
+
+/// Hours (4 decimals on the wire) to whole milliseconds, snapped to the period length.
+fn hours_to_ms(hours: Decimal, period_ms: i64, at: At) -> Result<i64, OcpiError> {
+    if hours.is_sign_negative() && !hours.is_zero() {
+        return Err(OcpiError::Invalid {
+            path: at.path(),
+            message: "a time volume must not be negative",
+        });
+    }
+    // Integer arithmetic on the decimal's parts (a Decimal multiply per period is the cost
+    // that matters here): mantissa × 3 600 000 / 10^scale, half away from zero. Both fit
+    // i128: |mantissa| < 2^96 and 10^scale ≤ 10^28.
+    if hours.is_zero() {
+        return Ok(0);
+    }
+    let denominator = 10i128.pow(hours.scale());
+    let numerator = hours.mantissa() * i128::from(MS_PER_HOUR);
+    let ms =
+        i64::try_from((numerator + denominator / 2) / denominator).map_err(|_| overflow(at))?;
+    Ok(if (ms - period_ms).abs() <= SNAP_MS {
+        period_ms
+    } else {
+        ms
+    })
+}
+
+/// `total` rounded up (away from zero) to a multiple of `step`; `step` 0 means no rounding.
+fn step_up(total: Decimal, step: Decimal) -> Option<Decimal> {
+    if step.is_zero() {
+        return Some(total);
+    }
+    let magnitude = total.abs().checked_div(step)?.ceil().checked_mul(step)?;
+    Some(if total.is_sign_negative() {
+        -magnitude
+    } else {
+        magnitude
+    })
+}
+
+type Pick = fn(&mut PricedPeriod) -> &mut Option<PricedDimension>;
+
+/// Books the `extra` volume of `step_size` rounding in the last period priced with a dimension.
+fn add_extra(
+    periods: &mut [PricedPeriod],
+    last: Option<Last>,
+    extra: Decimal,
+    pick: Pick,
+) -> Result<(), OcpiError> {
+    if let Some(dim) = last
+        .and_then(|l| periods.get_mut(l.period))
+        .and_then(|p| pick(p).as_mut())
+    {
+        dim.quantity = add(dim.quantity, extra, At::ROOT)?;
+    }
+    Ok(())
+}
+
+/// Which periods and component the `step_size` of one dimension is applied with.
+#[derive(Clone, Copy)]
+struct Last {
+    period: usize,
+    component: PriceComponent,
+}
+
+/// Prices `cdr` with the first tariff of `tariffs` valid at the session start, reading
+/// restriction times in `zone`.
+///
+/// # Errors
+/// [`OcpiError::NoTariff`], [`OcpiError::Invalid`] for periods out of order or outside the
+/// session, negative time volumes or a currency differing from the CDR's,
+/// [`OcpiError::Overflow`] for amounts beyond `rust_decimal`'s range.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one pass over the periods, kept in one place"
+)]
+pub fn price_cdr(cdr: &Cdr, tariffs: &[Tariff], zone: Zone) -> Result<PricedCdr, OcpiError> {
+    let start = cdr.start_date_time;
+    let end = cdr.end_date_time;
+    if end < start {
+        return Err(OcpiError::Invalid {
+            path: "$.end_date_time".into(),
+            message: "the session ends before it starts",
+        });
+    }
+    let tariff = tariffs
+        .iter()
+        .find(|t| {
+            t.start_date_time.is_none_or(|s| s <= start)
+                && t.end_date_time.is_none_or(|e| start < e)
+        })
+        .ok_or(OcpiError::NoTariff { at: start })?;
+    if let Some(currency) = &cdr.currency
+        && !currency.eq_ignore_ascii_case(&tariff.currency)
+    {
+        return Err(OcpiError::Invalid {
+            path: "$.currency".into(),
+            message: "the CDR's currency differs from the tariff's",
+        });
+    }
+    let v211 = tariff.is_v211();
+    // RESERVATION_EXPIRES prices a reservation that never turned into charging.
+    let charged = cdr.charging_periods.iter().any(|p| {
+        p.volume(CdrDimensionType::Energy)
+            .is_some_and(|v| !v.is_zero())
+            || p.volume(CdrDimensionType::Time)
+                .is_some_and(|v| !v.is_zero())
+    });
+    let reservation_kind = if charged {
+        Reservation::Reservation
+    } else {
+        Reservation::ReservationExpires
+    };
+
+    let (mut energy, mut time, mut parking, mut reservation, mut flat) =
+        (Sum::new(), Sum::new(), Sum::new(), Sum::new(), Sum::new());
+    let (mut last_energy, mut last_time, mut last_parking) = (None, None, None);
+    let (mut total_energy, mut parking_ms_total) = (Decimal::ZERO, 0i64);
+    let (mut energy_priced_kwh, mut time_priced_ms, mut parking_priced_ms) =
+        (Decimal::ZERO, 0i64, 0i64);
+    let mut flat_done = [false, false]; // session, reservation
+    let mut periods = Vec::with_capacity(cdr.charging_periods.len());
+    let mut previous = start;
+    let mut offsets = Offsets::new(zone);
+
+    for (i, period) in cdr.charging_periods.iter().enumerate() {
+        let here = At::period(i, "");
+        let p_start = period.start_date_time;
+        if p_start < previous || p_start > end {
+            return Err(OcpiError::Invalid {
+                path: At::period(i, ".start_date_time").path(),
+                message: "a period must start within the session, after the previous period",
+            });
+        }
+        previous = p_start;
+        let p_end = cdr
+            .charging_periods
+            .get(i + 1)
+            .map_or(end, |n: &ChargingPeriod| {
+                n.start_date_time.clamp(p_start, end)
+            });
+        let period_ms = p_end.timestamp_millis() - p_start.timestamp_millis();
+        let dims = At::period(i, ".dimensions");
+        let vol = |t| period.volume(t);
+        let kwh = vol(CdrDimensionType::Energy).unwrap_or_default();
+        let time_ms = hours_to_ms(
+            vol(CdrDimensionType::Time).unwrap_or_default(),
+            period_ms,
+            dims,
+        )?;
+        let park_ms = hours_to_ms(
+            vol(CdrDimensionType::ParkingTime).unwrap_or_default(),
+            period_ms,
+            dims,
+        )?;
+        let reserved_ms = hours_to_ms(
+            vol(CdrDimensionType::ReservationTime).unwrap_or_default(),
+            period_ms,
+            dims,
+        )?;
+        let offset = offsets
+            .at(p_start.timestamp_millis())
+            .ok_or_else(|| overflow(here))?;
+        let local = p_start
+            .naive_utc()
+            .checked_add_signed(chrono::TimeDelta::milliseconds(offset))
+            .ok_or_else(|| overflow(here))?;
+        let state = State {
+            local,
+            energy_before_kwh: total_energy,
+            elapsed_ms: p_start.timestamp_millis() - start.timestamp_millis(),
+            current: vol(CdrDimensionType::Current)
+                .or_else(|| vol(CdrDimensionType::MaxCurrent))
+                .or_else(|| vol(CdrDimensionType::MinCurrent)),
+            power: vol(CdrDimensionType::Power)
+                .or_else(|| vol(CdrDimensionType::MaxPower))
+                .or_else(|| vol(CdrDimensionType::MinPower)),
+        };
+        total_energy = add(total_energy, kwh, dims)?;
+        parking_ms_total = parking_ms_total
+            .checked_add(park_ms)
+            .ok_or_else(|| overflow(dims))?;
+
+        let mut priced = PricedPeriod {
+            start: p_start,
+            end: p_end,
+            local_start: state.local,
+            energy: None,
+            time: None,
+            parking: None,
+            reservation: None,
+        };
+        // Volumes are summed exactly here; costs are built after step_size, below.
+        // A dimension with no volume in a period is not priced there, so step_size extras land
+        // in the last period that has some.
+        if !kwh.is_zero()
+            && let Some((element, component)) =
+                select(tariff, TariffDimension::Energy, &state, None)
+        {
+            energy_priced_kwh = add(energy_priced_kwh, kwh, dims)?;
+            last_energy = Some(Last {
+                period: i,
+                component,
+            });
+            priced.energy = Some(PricedDimension::new(element, component, kwh, false));
+        }
+        if time_ms != 0
+            && let Some((element, component)) = select(tariff, TariffDimension::Time, &state, None)
+        {
+            time_priced_ms = time_priced_ms
+                .checked_add(time_ms)
+                .ok_or_else(|| overflow(dims))?;
+            last_time = Some(Last {
+                period: i,
+                component,
+            });
+            priced.time = Some(PricedDimension::new(
+                element,
+                component,
+                Decimal::from(time_ms),
+                true,
+            ));
+        }
+        if park_ms != 0
+            && let Some((element, component)) =
+                select(tariff, TariffDimension::ParkingTime, &state, None)
+        {
+            parking_priced_ms = parking_priced_ms
+                .checked_add(park_ms)
+                .ok_or_else(|| overflow(dims))?;
+            last_parking = Some(Last {
+                period: i,
+                component,
+            });
+            priced.parking = Some(PricedDimension::new(
+                element,
+                component,
+                Decimal::from(park_ms),
+                true,
+            ));
+        }
+        if reserved_ms != 0 {
+            let kind = Some(reservation_kind);
+            if let Some((element, component)) = select(tariff, TariffDimension::Time, &state, kind)
+            {
+                priced.reservation = Some(PricedDimension::new(
+                    element,
+                    component,
+                    Decimal::from(reserved_ms),
+                    true,
+                ));
+            }
+        }
+        // FLAT: once per session (the first that applies), once per reservation.
+        for (done, kind) in flat_done.iter_mut().zip([None, Some(reservation_kind)]) {
+            if *done || (kind.is_some() && reserved_ms == 0) {
+                continue;
+            }
+            if let Some((_, component)) = select(tariff, TariffDimension::Flat, &state, kind) {
+                *done = true;
+                let sum = if kind.is_some() {
+                    &mut reservation
+                } else {
+                    &mut flat
+                };
+                sum.add(&component, Decimal::ONE, v211, here)?;
+            }
+        }
+        periods.push(priced);
+    }
+
+    // step_size: once per session on the totals; the extra volume lands in the last period
+    // priced with that dimension and is priced with its component.
+    if let Some(l) = last_energy {
+        let wh = mul(energy_priced_kwh, Decimal::ONE_THOUSAND, At::ROOT)?;
+        let stepped =
+            step_up(wh, Decimal::from(l.component.step_size)).ok_or_else(|| overflow(At::ROOT))?;
+        let extra = (stepped - wh) / Decimal::ONE_THOUSAND;
+        add_extra(&mut periods, last_energy, extra, |p| &mut p.energy)?;
+    }
+    // TIME and PARKING_TIME share one rounding: only parking when parking is priced.
+    let (last, total, pick): (_, _, Pick) = if last_parking.is_some() {
+        (last_parking, parking_priced_ms, |p| &mut p.parking)
+    } else {
+        (last_time, time_priced_ms, |p| &mut p.time)
+    };
+    if let Some(l) = last {
+        let total = Decimal::from(total);
+        let step_ms = Decimal::from(l.component.step_size) * Decimal::ONE_THOUSAND;
+        let stepped = step_up(total, step_ms).ok_or_else(|| overflow(At::ROOT))?;
+        add_extra(&mut periods, last, stepped - total, pick)?;
+    }
+
+    // Costs: Σ price × quantity, summed per component first so that each price multiplies
+    // once (1,440 periods of one element cost one multiplication).
+    let mut groups: Vec<(usize, usize, PriceComponent, Decimal)> = Vec::new();
+    for p in &periods {
+        for (slot, dim) in [&p.energy, &p.time, &p.parking, &p.reservation]
+            .iter()
+            .enumerate()
+        {
+            let Some(dim) = dim else { continue };
+            match groups
+                .iter_mut()
+                .find(|g| g.0 == slot && g.1 == dim.element)
+            {
+                Some(g) => g.3 = add(g.3, dim.quantity, At::ROOT)?,
+                None => groups.push((slot, dim.element, dim.component, dim.quantity)),
+            }
+        }
+    }
+    let per_hour = Decimal::from(MS_PER_HOUR);
+    for (slot, _, component, quantity) in &groups {
+        let sum = match slot {
+            0 => &mut energy,
+            1 => &mut time,
+            2 => &mut parking,
+            _ => &mut reservation,
+        };
+        sum.add(component, *quantity, v211, At::ROOT)?;
+    }
+
+    let price = |t: Option<(Decimal, Option<Decimal>)>| {
+        t.map(|(excl, incl)| Price {
+            excl_vat: excl,
+            incl_vat: incl,
+        })
+    };
+    let fixed = price(flat.total(Decimal::ONE)?);
+    let energy_cost = price(energy.total(Decimal::ONE)?);
+    let time_cost = price(time.total(per_hour)?);
+    let parking_cost = price(parking.total(per_hour)?);
+    let reservation_cost = price(reservation.total(per_hour)?);
+    let mut total = Price {
+        excl_vat: Decimal::ZERO,
+        incl_vat: Some(Decimal::ZERO),
+    };
+    for part in [
+        fixed,
+        energy_cost,
+        time_cost,
+        parking_cost,
+        reservation_cost,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        total.excl_vat = add(total.excl_vat, part.excl_vat, At::ROOT)?;
+        total.incl_vat = match (total.incl_vat, part.incl_vat) {
+            (Some(a), Some(b)) => Some(add(a, b, At::ROOT)?),
+            _ => None,
+        };
+    }
+    // min_price, then max_price (so max wins if they contradict), on excl and incl separately.
+    let mut clamped = None;
+    if let Some(min) = tariff.min_price {
+        if total.excl_vat < min.excl_vat {
+            total.excl_vat = min.excl_vat;
+            clamped = Some(Clamp::Min);
+        }
+        if let (Some(t), Some(m)) = (total.incl_vat, min.incl_vat)
+            && t < m
+        {
+            total.incl_vat = Some(m);
+            clamped = Some(Clamp::Min);
+        }
+    }
+    if let Some(max) = tariff.max_price {
+        if total.excl_vat > max.excl_vat {
+            total.excl_vat = max.excl_vat;
+            clamped = Some(Clamp::Max);
+        }
+        if let (Some(t), Some(m)) = (total.incl_vat, max.incl_vat)
+            && t > m
+        {
+            total.incl_vat = Some(m);
+            clamped = Some(Clamp::Max);
+        }
+    }
+    // Rounded last; a credit CDR is negated after clamping.
+    let sign = if cdr.credit {
+        Decimal::NEGATIVE_ONE
+    } else {
+        Decimal::ONE
+    };
+    let finish = |p: Price| Price {
+        excl_vat: round4(p.excl_vat * sign),
+        incl_vat: p.incl_vat.map(|v| round4(v * sign)),
+    };
+    let session_ms = (end - start).num_milliseconds();
+    Ok(PricedCdr {
+        tariff_id: tariff.id.clone(),
+        currency: tariff.currency.clone(),
+        zone,
+        periods,
+        total_cost: finish(total),
+        total_fixed_cost: fixed.map(finish),
+        total_energy_cost: energy_cost.map(finish),
+        total_time_cost: time_cost.map(finish),
+        total_parking_cost: parking_cost.map(finish),
+        total_reservation_cost: reservation_cost.map(finish),
+        total_energy: round4(total_energy),
+        total_time: round4(Decimal::from(session_ms) / per_hour),
+        total_parking_time: round4(Decimal::from(parking_ms_total) / per_hour),
+        clamped,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::ToString;
+
+    use super::*;
+
+    fn t(h: u32, m: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn time_windows() {
+        // 22:00-06:00 wraps: 23:00 and 05:59 in, 06:00 and 12:00 out.
+        let (s, e) = (Some(t(22, 0)), Some(t(6, 0)));
+        assert!(time_window(t(23, 0), s, e));
+        assert!(time_window(t(5, 59), s, e));
+        assert!(!time_window(t(6, 0), s, e));
+        assert!(!time_window(t(12, 0), s, e));
+        // 18:00-00:00: 00:00 ends the day, so 23:59 in, 00:00 (next day's start) out.
+        let (s, e) = (Some(t(18, 0)), Some(t(0, 0)));
+        assert!(time_window(t(23, 59), s, e));
+        assert!(!time_window(t(0, 0), s, e));
+        assert!(!time_window(t(17, 59), s, e));
+        // A lone end 00:00 bounds nothing.
+        assert!(time_window(t(3, 0), None, Some(t(0, 0))));
+        assert!(!time_window(t(9, 0), None, Some(t(9, 0))));
+    }
+
+    #[test]
+    fn step_up_rounds_magnitude_up() {
+        // 5400 Wh with 500 Wh steps: 10.8 steps -> 11 -> 5500 Wh.
+        let d = Decimal::from;
+        assert_eq!(step_up(d(5400), d(500)), Some(d(5500)));
+        assert_eq!(step_up(d(5500), d(500)), Some(d(5500)));
+        assert_eq!(step_up(d(-5400), d(500)), Some(d(-5500)));
+        assert_eq!(step_up(d(5401), d(0)), Some(d(5401)));
+        // MAX / 10 = …033.5 -> …034 steps of 10: beyond MAX.
+        assert_eq!(step_up(Decimal::MAX, d(10)), None);
+    }
+
+    #[test]
+    fn round4_ties_away_from_zero() {
+        assert_eq!(round4(Decimal::new(5, 5)).to_string(), "0.0001");
+        assert_eq!(round4(Decimal::new(-5, 5)).to_string(), "-0.0001");
+        assert_eq!(round4(Decimal::new(15, 1)).to_string(), "1.5000");
+    }
+}
