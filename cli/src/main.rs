@@ -13,6 +13,7 @@ mod hex;
 mod ledger_cmd;
 mod modbus_cmd;
 mod modbus_view;
+mod ocpi_cmd;
 mod report_cmd;
 mod report_html;
 mod tariff_cmd;
@@ -53,6 +54,8 @@ enum Command {
     Bill(tariff_cmd::BillArgs),
     /// Explain a tariff file in plain words, or validate it line by line.
     Tariff(tariff_cmd::TariffArgs),
+    /// Price OCPI 2.2.1 CDRs, or export a tariff as OCPI.
+    Ocpi(ocpi_cmd::OcpiArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report_cmd::run(args),
         Command::Bill(args) => tariff_cmd::bill(args),
         Command::Tariff(args) => tariff_cmd::run(args),
+        Command::Ocpi(args) => ocpi_cmd::run(args),
     }
 }
 
