@@ -48,8 +48,8 @@ pub(crate) struct DemoArgs {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 3600)]
     speed: u32,
-    /// Longest simulated session in hours, if the money lasts.
-    #[arg(long, default_value_t = 8)]
+    /// Longest simulated session in hours, if the money lasts (at most a week).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=168))]
     hours: u32,
     /// Simulated start of the session (RFC 3339): a summer morning crosses the valley,
     /// flat, peak and sharp periods.

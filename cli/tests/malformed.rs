@@ -190,6 +190,19 @@ fn encode_rejects_absurd_arguments() {
 }
 
 #[test]
+fn demo_refuses_absurd_options() {
+    for args in [
+        &["demo", "--hours", "4294967295"][..],
+        &["demo", "--hours", "0"][..],
+        &["demo", "--speed", "0"][..],
+        &["demo", "--balance", "1.001"][..],
+        &["demo", "--start", "2025-13-01T00:00:00Z"][..],
+    ] {
+        assert_handled(args, b"", false, true);
+    }
+}
+
+#[test]
 fn files_that_are_not_what_they_claim() {
     let dir = std::env::temp_dir().join(format!("meterkit-malformed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
