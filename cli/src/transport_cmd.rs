@@ -576,7 +576,12 @@ fn duration(text: &str) -> Result<Duration, String> {
         "m" => Duration::from_secs(n.saturating_mul(60)),
         _ => return Err(bad()),
     };
-    if d.is_zero() { Err(bad()) } else { Ok(d) }
+    // Zero would spin; beyond a day the schedule's instants could overflow.
+    if d.is_zero() || d > Duration::from_secs(86_400) {
+        Err(format!("bad --interval {text:?}: between 1ms and 24h"))
+    } else {
+        Ok(d)
+    }
 }
 
 type AnySerialMeter = meterkit_transport::poll::AnyMeter<SerialConfig, SerialConfig>;
