@@ -37,9 +37,10 @@ fn column(name: &str) -> Option<Column> {
         return Some(Column::Total(kwh));
     }
     let n: usize = base.strip_prefix("rate")?.parse().ok()?;
+    // `then`, not `then_some`: the argument must not be computed for n = 0.
     (1..=MAX_RATES)
         .contains(&n)
-        .then_some(Column::Rate(n - 1, kwh))
+        .then(|| Column::Rate(n - 1, kwh))
 }
 
 fn energy(text: &str, kwh: bool) -> Option<u64> {

@@ -298,6 +298,21 @@ fn readings_csv_errors_name_line_and_problem() {
             problem: CsvProblem::MissingColumn("timestamp")
         }
     );
+    // Found by the tariff_files fuzz target: rate numbering starts at 1, and `rate0`
+    // underflowed while being rejected.
+    for header in [
+        "timestamp,energy_kwh,rate0_kwh\n",
+        "timestamp,energy_kwh,rate64_kwh\n",
+    ] {
+        assert_eq!(
+            bad(header),
+            Error::Csv {
+                line: 1,
+                problem: CsvProblem::UnknownColumn(3)
+            },
+            "{header:?}"
+        );
+    }
     assert_eq!(
         bad("# c\ntimestamp,state\n"),
         Error::Csv {
