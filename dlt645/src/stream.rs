@@ -120,6 +120,7 @@ impl Decoder {
     }
 }
 
+#[inline]
 fn decode(buf: &[u8], eof: bool) -> Decoded<'_> {
     let preamble = buf.iter().take_while(|b| **b == PREAMBLE).count();
     let rest = &buf[preamble..];
