@@ -470,7 +470,10 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         .map_err(|e| format!("settling the session: {e}"))?;
 
     match stop_reason {
-        Some(reason) => println!("\nCharge stopped at {last}: {reason:?} (relay opened)."),
+        Some(reason) => println!(
+            "\nCharge stopped at {} local time: {reason:?} (relay opened).",
+            local_time(tariff.zone(), last)
+        ),
         None => println!("\nCharge ended after {} simulated hours.", args.hours),
     }
     println!(
