@@ -2,7 +2,7 @@
 
 use alloc::{format, string::String, vec::Vec};
 
-use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{
@@ -234,28 +234,38 @@ impl Sum {
     }
 }
 
-/// The zone's offset, reused for up to an hour after a lookup when the offset an hour later
+/// UTC instants to local wall time in the tariff's zone, for periods that arrive in order.
+///
+/// The zone's offset is reused for up to an hour after a lookup when the offset an hour later
 /// is the same — assuming, as the native engine's segments do, that no zone changes its offset
-/// twice within that span. A chrono-tz lookup per one-minute period is the largest cost
-/// otherwise.
-struct Offsets {
+/// twice within that span — and the local date is reused while the periods stay within one
+/// local day. A chrono-tz lookup and a calendar conversion per one-minute period would
+/// otherwise be the largest costs.
+struct LocalClock {
     zone: Zone,
     from: i64,
     until: i64,
     offset: i64,
+    /// Local midnight of `date`, in milliseconds on the local time line.
+    midnight: i64,
+    date: NaiveDate,
 }
 
-impl Offsets {
+const MS_PER_DAY: i64 = 86_400_000;
+
+impl LocalClock {
     fn new(zone: Zone) -> Self {
         Self {
             zone,
             from: 0,
             until: 0,
             offset: 0,
+            midnight: i64::MIN,
+            date: NaiveDate::MIN,
         }
     }
 
-    fn at(&mut self, utc_ms: i64) -> Option<i64> {
+    fn offset(&mut self, utc_ms: i64) -> Option<i64> {
         if (self.from..self.until).contains(&utc_ms) {
             return Some(self.offset);
         }
@@ -266,12 +276,71 @@ impl Offsets {
         }
         Some(offset)
     }
+
+    /// The local wall time at `utc`; `None` beyond chrono's range.
+    fn local(&mut self, utc: DateTime<Utc>) -> Option<NaiveDateTime> {
+        let utc_ms = utc.timestamp_millis();
+        let sub_ms_nanos = utc.timestamp_subsec_nanos() % 1_000_000;
+        let local_ms = utc_ms.checked_add(self.offset(utc_ms)?)?;
+        let into_day = local_ms.checked_sub(self.midnight);
+        if let Some(ms) = into_day.filter(|ms| (0..MS_PER_DAY).contains(ms)) {
+            // In range by the filter: the casts cannot truncate.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let time = NaiveTime::from_num_seconds_from_midnight_opt(
+                (ms / 1000) as u32,
+                (ms % 1000) as u32 * 1_000_000 + sub_ms_nanos,
+            )?;
+            return Some(self.date.and_time(time));
+        }
+        let local = DateTime::from_timestamp_millis(local_ms)?
+            .naive_utc()
+            .with_nanosecond(utc.timestamp_subsec_nanos())?;
+        self.date = local.date();
+        self.midnight = self
+            .date
+            .and_time(NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis();
+        Some(local)
+    }
+}
+
+/// An exact running sum of decimals: mantissas added as `i128` at the largest scale seen,
+/// where a `Decimal` addition would normalise both operands on every call.
+#[derive(Clone, Copy, Default)]
+struct ExactSum {
+    mantissa: i128,
+    scale: u32,
+}
+
+impl ExactSum {
+    /// `None` when the sum no longer fits a `Decimal` exactly (so [`value`](Self::value) never
+    /// fails after a successful add).
+    fn add(&mut self, value: Decimal) -> Option<()> {
+        let (mut mantissa, scale) = (value.mantissa(), value.scale());
+        if scale > self.scale {
+            self.mantissa = self
+                .mantissa
+                .checked_mul(10i128.checked_pow(scale - self.scale)?)?;
+            self.scale = scale;
+        } else if scale < self.scale {
+            mantissa = mantissa.checked_mul(10i128.checked_pow(self.scale - scale)?)?;
+        }
+        self.mantissa = self.mantissa.checked_add(mantissa)?;
+        // A Decimal's mantissa has 96 bits; its scale is the operands' (at most 28).
+        (self.mantissa.unsigned_abs() < 1 << 96).then_some(())
+    }
+
+    /// The sum as a `Decimal`; `None` when it needs more than its 96-bit mantissa.
+    fn value(self) -> Option<Decimal> {
+        Decimal::try_from_i128_with_scale(self.mantissa, self.scale).ok()
+    }
 }
 
 /// What the restrictions are evaluated against, at a period's start.
 struct State {
     local: NaiveDateTime,
-    energy_before_kwh: Decimal,
+    energy_before_kwh: ExactSum,
     elapsed_ms: i64,
     current: Option<Decimal>,
     power: Option<Decimal>,
@@ -300,7 +369,10 @@ fn holds(r: &Restrictions, s: &State) -> bool {
     time_window(s.local.time(), r.start_time, r.end_time)
         && r.start_date.is_none_or(|d| date >= d)
         && r.end_date.is_none_or(|d| date < d)
-        && in_range(s.energy_before_kwh, r.min_kwh, r.max_kwh)
+        && ((r.min_kwh.is_none() && r.max_kwh.is_none())
+            || s.energy_before_kwh
+                .value()
+                .is_some_and(|kwh| in_range(kwh, r.min_kwh, r.max_kwh)))
         && instrument(s.current, r.min_current, r.max_current)
         && instrument(s.power, r.min_power, r.max_power)
         && r.min_duration
@@ -312,27 +384,153 @@ fn holds(r: &Restrictions, s: &State) -> bool {
             .is_none_or(|days| days.contains(&chrono::Datelike::weekday(&date)))
 }
 
-/// The first element (index, component) whose restrictions hold with a component of `dimension`.
-/// `reservation` says which elements take part: those for a reservation of that kind, or
-/// (`None`) those without a reservation restriction.
-fn select(
-    tariff: &Tariff,
-    dimension: TariffDimension,
-    state: &State,
-    reservation: Option<Reservation>,
-) -> Option<(usize, PriceComponent)> {
-    tariff.elements.iter().enumerate().find_map(|(i, e)| {
-        let restrictions = e.restrictions.as_ref();
-        if restrictions.and_then(|r| r.reservation) != reservation
-            || !restrictions.is_none_or(|r| holds(r, state))
+/// Picks price components for one period: the first element whose restrictions hold with a
+/// component of the wanted dimension.
+///
+/// Restrictions are evaluated at most once per element and period (a period usually asks for
+/// energy, time and flat), dimensions no element prices are not searched for, and when every
+/// restriction is a wall-clock one (times, dates, weekdays) the answers are kept for as long
+/// as the local time stays between the same two `start_time`/`end_time` boundaries of the same
+/// day — which, for one-minute periods, is nearly always.
+struct Selector<'t> {
+    tariff: &'t Tariff,
+    /// Per element: `None` not evaluated yet for this period, else whether its restrictions hold.
+    holds: Vec<Option<bool>>,
+    offered: [bool; 4],
+    /// Every restriction depends on the local date and time only.
+    wall_clock_only: bool,
+    /// The `start_time`/`end_time` values of all elements, sorted.
+    boundaries: Vec<NaiveTime>,
+    /// Where the remembered answers hold: a date and `[from, until)` (`None`: to midnight).
+    window: Option<(NaiveDate, NaiveTime, Option<NaiveTime>)>,
+    /// Remembered answers by dimension and reservation kind.
+    answers: [Answer; 12],
+}
+
+/// A remembered selection.
+#[derive(Clone, Copy)]
+enum Answer {
+    NotAsked,
+    Known(Option<(usize, PriceComponent)>),
+}
+
+impl<'t> Selector<'t> {
+    fn new(tariff: &'t Tariff) -> Self {
+        let mut offered = [false; 4];
+        for component in tariff.elements.iter().flat_map(|e| &e.price_components) {
+            offered[component.dimension as usize] = true;
+        }
+        let restrictions = || {
+            tariff
+                .elements
+                .iter()
+                .filter_map(|e| e.restrictions.as_ref())
+        };
+        let wall_clock_only = restrictions().all(|r| {
+            [
+                r.min_kwh,
+                r.max_kwh,
+                r.min_current,
+                r.max_current,
+                r.min_power,
+                r.max_power,
+            ]
+            .iter()
+            .all(Option::is_none)
+                && r.min_duration.is_none()
+                && r.max_duration.is_none()
+        });
+        let mut boundaries: Vec<NaiveTime> = restrictions()
+            .flat_map(|r| [r.start_time, r.end_time])
+            .flatten()
+            .collect();
+        boundaries.sort_unstable();
+        boundaries.dedup();
+        Self {
+            tariff,
+            holds: alloc::vec![None; tariff.elements.len()],
+            offered,
+            wall_clock_only,
+            boundaries,
+            window: None,
+            answers: [Answer::NotAsked; 12],
+        }
+    }
+
+    /// Starts a new period at local time `local`.
+    fn next_period(&mut self, local: NaiveDateTime) {
+        self.holds.fill(None);
+        let (date, time) = (local.date(), local.time());
+        if self.wall_clock_only
+            && let Some((day, from, until)) = self.window
+            && day == date
+            && from <= time
+            && until.is_none_or(|u| time < u)
         {
+            return;
+        }
+        self.answers = [Answer::NotAsked; 12];
+        let next = self.boundaries.partition_point(|b| *b <= time);
+        let from = next
+            .checked_sub(1)
+            .and_then(|i| self.boundaries.get(i))
+            .copied()
+            .unwrap_or(NaiveTime::MIN);
+        self.window = Some((date, from, self.boundaries.get(next).copied()));
+    }
+
+    /// The first element (index, component) whose restrictions hold with a component of
+    /// `dimension`. `reservation` says which elements take part: those for a reservation of
+    /// that kind, or (`None`) those without a reservation restriction.
+    fn select(
+        &mut self,
+        dimension: TariffDimension,
+        state: &State,
+        reservation: Option<Reservation>,
+    ) -> Option<(usize, PriceComponent)> {
+        if !self.offered[dimension as usize] {
             return None;
         }
-        e.price_components
+        let slot = dimension as usize * 3 + reservation.map_or(0, |r| r as usize + 1);
+        if let Answer::Known(answer) = self.answers[slot] {
+            return answer;
+        }
+        let answer = self.search(dimension, state, reservation);
+        self.answers[slot] = Answer::Known(answer);
+        answer
+    }
+
+    fn search(
+        &mut self,
+        dimension: TariffDimension,
+        state: &State,
+        reservation: Option<Reservation>,
+    ) -> Option<(usize, PriceComponent)> {
+        for (i, (element, cached)) in self
+            .tariff
+            .elements
             .iter()
-            .find(|c| c.dimension == dimension)
-            .map(|c| (i, *c))
-    })
+            .zip(self.holds.iter_mut())
+            .enumerate()
+        {
+            let restrictions = element.restrictions.as_ref();
+            if restrictions.and_then(|r| r.reservation) != reservation {
+                continue;
+            }
+            let Some(component) = element
+                .price_components
+                .iter()
+                .find(|c| c.dimension == dimension)
+            else {
+                continue;
+            };
+            let holds = *cached.get_or_insert_with(|| restrictions.is_none_or(|r| holds(r, state)));
+            if holds {
+                return Some((i, *component));
+            }
+        }
+        None
+    }
 }
 
 /// Hours (4 decimals on the wire) to whole milliseconds, snapped to the period length.
@@ -344,15 +542,23 @@ fn hours_to_ms(hours: Decimal, period_ms: i64, at: At) -> Result<i64, OcpiError>
         });
     }
     // Integer arithmetic on the decimal's parts (a Decimal multiply per period is the cost
-    // that matters here): mantissa × 3 600 000 / 10^scale, half away from zero. Both fit
-    // i128: |mantissa| < 2^96 and 10^scale ≤ 10^28.
+    // that matters here): mantissa × 3 600 000 / 10^scale, half away from zero (the value is
+    // not negative). Wire volumes have 4 decimals and fit i64, which divides far faster than
+    // i128; anything else takes the i128 path (|mantissa| < 2^96, 10^scale ≤ 10^28).
     if hours.is_zero() {
         return Ok(0);
     }
-    let denominator = 10i128.pow(hours.scale());
-    let numerator = hours.mantissa() * i128::from(MS_PER_HOUR);
-    let ms =
-        i64::try_from((numerator + denominator / 2) / denominator).map_err(|_| overflow(at))?;
+    let scale = hours.scale();
+    let ms = match (i64::try_from(hours.mantissa()), 10i64.checked_pow(scale)) {
+        (Ok(mantissa), Some(denominator)) if mantissa <= i64::MAX / MS_PER_HOUR / 2 => {
+            (mantissa * MS_PER_HOUR + denominator / 2) / denominator
+        }
+        _ => {
+            let denominator = 10i128.pow(scale);
+            let numerator = hours.mantissa() * i128::from(MS_PER_HOUR);
+            i64::try_from((numerator + denominator / 2) / denominator).map_err(|_| overflow(at))?
+        }
+    };
     Ok(if (ms - period_ms).abs() <= SNAP_MS {
         period_ms
     } else {
@@ -373,28 +579,110 @@ fn step_up(total: Decimal, step: Decimal) -> Option<Decimal> {
     })
 }
 
+/// One period's volumes by [`CdrDimensionType`], read in one pass: the first dimension of
+/// each type counts, as in [`ChargingPeriod::volume`].
+#[derive(Default)]
+struct Volumes([Option<Decimal>; CdrDimensionType::Other as usize + 1]);
+
+impl Volumes {
+    fn read(&mut self, period: &ChargingPeriod) {
+        self.0 = Default::default();
+        for d in &period.dimensions {
+            self.0[d.dimension as usize].get_or_insert(d.volume);
+        }
+    }
+
+    fn get(&self, dimension: CdrDimensionType) -> Option<Decimal> {
+        self.0[dimension as usize]
+    }
+}
+
+/// Which cost a priced volume adds to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Energy,
+    Time,
+    Parking,
+    Reservation,
+}
+
+/// The exact quantity priced per slot and element, with the component that prices it.
+struct Group {
+    slot: Slot,
+    element: usize,
+    component: PriceComponent,
+    quantity: ExactSum,
+}
+
+#[derive(Default)]
+struct Groups(Vec<Group>);
+
+impl Groups {
+    /// Adds `quantity` to its group and returns the group's index; `None` on overflow.
+    fn book(
+        &mut self,
+        slot: Slot,
+        element: usize,
+        component: PriceComponent,
+        quantity: Decimal,
+    ) -> Option<usize> {
+        let found = self
+            .0
+            .iter()
+            .position(|g| g.slot == slot && g.element == element);
+        let index = if let Some(index) = found {
+            index
+        } else {
+            self.0.push(Group {
+                slot,
+                element,
+                component,
+                quantity: ExactSum::default(),
+            });
+            self.0.len() - 1
+        };
+        self.0.get_mut(index)?.quantity.add(quantity)?;
+        Some(index)
+    }
+
+    /// The quantity of every group of `slot`.
+    fn total(&self, slot: Slot) -> Option<Decimal> {
+        let mut total = ExactSum::default();
+        for g in self.0.iter().filter(|g| g.slot == slot) {
+            total.add(g.quantity.value()?)?;
+        }
+        total.value()
+    }
+}
+
 type Pick = fn(&mut PricedPeriod) -> &mut Option<PricedDimension>;
 
-/// Books the `extra` volume of `step_size` rounding in the last period priced with a dimension.
+/// Books the `extra` volume of `step_size` rounding in the last period priced with a dimension,
+/// and in its group.
 fn add_extra(
     periods: &mut [PricedPeriod],
-    last: Option<Last>,
+    groups: &mut Groups,
+    last: Last,
     extra: Decimal,
     pick: Pick,
 ) -> Result<(), OcpiError> {
-    if let Some(dim) = last
-        .and_then(|l| periods.get_mut(l.period))
-        .and_then(|p| pick(p).as_mut())
-    {
+    if let Some(dim) = periods.get_mut(last.period).and_then(|p| pick(p).as_mut()) {
         dim.quantity = add(dim.quantity, extra, At::ROOT)?;
+    }
+    if let Some(group) = groups.0.get_mut(last.group) {
+        group
+            .quantity
+            .add(extra)
+            .ok_or_else(|| overflow(At::ROOT))?;
     }
     Ok(())
 }
 
-/// Which periods and component the `step_size` of one dimension is applied with.
+/// Where the `step_size` of one dimension is booked, and the component it comes from.
 #[derive(Clone, Copy)]
 struct Last {
     period: usize,
+    group: usize,
     component: PriceComponent,
 }
 
@@ -450,13 +738,16 @@ pub fn price_cdr(cdr: &Cdr, tariffs: &[Tariff], zone: Zone) -> Result<PricedCdr,
     let (mut energy, mut time, mut parking, mut reservation, mut flat) =
         (Sum::new(), Sum::new(), Sum::new(), Sum::new(), Sum::new());
     let (mut last_energy, mut last_time, mut last_parking) = (None, None, None);
-    let (mut total_energy, mut parking_ms_total) = (Decimal::ZERO, 0i64);
-    let (mut energy_priced_kwh, mut time_priced_ms, mut parking_priced_ms) =
-        (Decimal::ZERO, 0i64, 0i64);
+    let (mut total_energy, mut parking_ms_total) = (ExactSum::default(), 0i64);
+    let (mut time_priced_ms, mut parking_priced_ms) = (0i64, 0i64);
     let mut flat_done = [false, false]; // session, reservation
     let mut periods = Vec::with_capacity(cdr.charging_periods.len());
+    let mut groups = Groups::default();
+    let mut volumes = Volumes::default();
     let mut previous = start;
-    let mut offsets = Offsets::new(zone);
+    let mut clock = LocalClock::new(zone);
+    let mut selector = Selector::new(tariff);
+    let start_ms = start.timestamp_millis();
 
     for (i, period) in cdr.charging_periods.iter().enumerate() {
         let here = At::period(i, "");
@@ -474,36 +765,22 @@ pub fn price_cdr(cdr: &Cdr, tariffs: &[Tariff], zone: Zone) -> Result<PricedCdr,
             .map_or(end, |n: &ChargingPeriod| {
                 n.start_date_time.clamp(p_start, end)
             });
-        let period_ms = p_end.timestamp_millis() - p_start.timestamp_millis();
+        let p_start_ms = p_start.timestamp_millis();
+        let period_ms = p_end.timestamp_millis() - p_start_ms;
         let dims = At::period(i, ".dimensions");
-        let vol = |t| period.volume(t);
+        volumes.read(period);
+        let vol = |t| volumes.get(t);
+        let ms = |t| vol(t).map_or(Ok(0), |hours| hours_to_ms(hours, period_ms, dims));
         let kwh = vol(CdrDimensionType::Energy).unwrap_or_default();
-        let time_ms = hours_to_ms(
-            vol(CdrDimensionType::Time).unwrap_or_default(),
-            period_ms,
-            dims,
-        )?;
-        let park_ms = hours_to_ms(
-            vol(CdrDimensionType::ParkingTime).unwrap_or_default(),
-            period_ms,
-            dims,
-        )?;
-        let reserved_ms = hours_to_ms(
-            vol(CdrDimensionType::ReservationTime).unwrap_or_default(),
-            period_ms,
-            dims,
-        )?;
-        let offset = offsets
-            .at(p_start.timestamp_millis())
-            .ok_or_else(|| overflow(here))?;
-        let local = p_start
-            .naive_utc()
-            .checked_add_signed(chrono::TimeDelta::milliseconds(offset))
-            .ok_or_else(|| overflow(here))?;
+        let time_ms = ms(CdrDimensionType::Time)?;
+        let park_ms = ms(CdrDimensionType::ParkingTime)?;
+        let reserved_ms = ms(CdrDimensionType::ReservationTime)?;
+        let local = clock.local(p_start).ok_or_else(|| overflow(here))?;
+        selector.next_period(local);
         let state = State {
             local,
             energy_before_kwh: total_energy,
-            elapsed_ms: p_start.timestamp_millis() - start.timestamp_millis(),
+            elapsed_ms: p_start_ms - start_ms,
             current: vol(CdrDimensionType::Current)
                 .or_else(|| vol(CdrDimensionType::MaxCurrent))
                 .or_else(|| vol(CdrDimensionType::MinCurrent)),
@@ -511,7 +788,7 @@ pub fn price_cdr(cdr: &Cdr, tariffs: &[Tariff], zone: Zone) -> Result<PricedCdr,
                 .or_else(|| vol(CdrDimensionType::MaxPower))
                 .or_else(|| vol(CdrDimensionType::MinPower)),
         };
-        total_energy = add(total_energy, kwh, dims)?;
+        total_energy.add(kwh).ok_or_else(|| overflow(dims))?;
         parking_ms_total = parking_ms_total
             .checked_add(park_ms)
             .ok_or_else(|| overflow(dims))?;
@@ -525,73 +802,69 @@ pub fn price_cdr(cdr: &Cdr, tariffs: &[Tariff], zone: Zone) -> Result<PricedCdr,
             parking: None,
             reservation: None,
         };
-        // Volumes are summed exactly here; costs are built after step_size, below.
-        // A dimension with no volume in a period is not priced there, so step_size extras land
-        // in the last period that has some.
-        if !kwh.is_zero()
-            && let Some((element, component)) =
-                select(tariff, TariffDimension::Energy, &state, None)
-        {
-            energy_priced_kwh = add(energy_priced_kwh, kwh, dims)?;
-            last_energy = Some(Last {
+        // Volumes are summed exactly per element and dimension here; costs are built after
+        // step_size, below. A dimension with no volume in a period is not priced there, so
+        // step_size extras land in the last period that has some.
+        let mut price = |slot: Slot, pick: Pick, quantity: Decimal, per_hour: bool| {
+            let dimension = match slot {
+                Slot::Energy => TariffDimension::Energy,
+                Slot::Time | Slot::Reservation => TariffDimension::Time,
+                Slot::Parking => TariffDimension::ParkingTime,
+            };
+            let reservation = (slot == Slot::Reservation).then_some(reservation_kind);
+            let Some((element, component)) = selector.select(dimension, &state, reservation) else {
+                return Ok(None);
+            };
+            let group = groups
+                .book(slot, element, component, quantity)
+                .ok_or_else(|| overflow(dims))?;
+            *pick(&mut priced) = Some(PricedDimension::new(element, component, quantity, per_hour));
+            Ok::<_, OcpiError>(Some(Last {
                 period: i,
+                group,
                 component,
-            });
-            priced.energy = Some(PricedDimension::new(element, component, kwh, false));
+            }))
+        };
+        if !kwh.is_zero()
+            && let Some(last) = price(Slot::Energy, |p| &mut p.energy, kwh, false)?
+        {
+            last_energy = Some(last);
         }
         if time_ms != 0
-            && let Some((element, component)) = select(tariff, TariffDimension::Time, &state, None)
+            && let Some(last) = price(Slot::Time, |p| &mut p.time, Decimal::from(time_ms), true)?
         {
             time_priced_ms = time_priced_ms
                 .checked_add(time_ms)
                 .ok_or_else(|| overflow(dims))?;
-            last_time = Some(Last {
-                period: i,
-                component,
-            });
-            priced.time = Some(PricedDimension::new(
-                element,
-                component,
-                Decimal::from(time_ms),
-                true,
-            ));
+            last_time = Some(last);
         }
         if park_ms != 0
-            && let Some((element, component)) =
-                select(tariff, TariffDimension::ParkingTime, &state, None)
+            && let Some(last) = price(
+                Slot::Parking,
+                |p| &mut p.parking,
+                Decimal::from(park_ms),
+                true,
+            )?
         {
             parking_priced_ms = parking_priced_ms
                 .checked_add(park_ms)
                 .ok_or_else(|| overflow(dims))?;
-            last_parking = Some(Last {
-                period: i,
-                component,
-            });
-            priced.parking = Some(PricedDimension::new(
-                element,
-                component,
-                Decimal::from(park_ms),
-                true,
-            ));
+            last_parking = Some(last);
         }
         if reserved_ms != 0 {
-            let kind = Some(reservation_kind);
-            if let Some((element, component)) = select(tariff, TariffDimension::Time, &state, kind)
-            {
-                priced.reservation = Some(PricedDimension::new(
-                    element,
-                    component,
-                    Decimal::from(reserved_ms),
-                    true,
-                ));
-            }
+            price(
+                Slot::Reservation,
+                |p| &mut p.reservation,
+                Decimal::from(reserved_ms),
+                true,
+            )?;
         }
         // FLAT: once per session (the first that applies), once per reservation.
         for (done, kind) in flat_done.iter_mut().zip([None, Some(reservation_kind)]) {
             if *done || (kind.is_some() && reserved_ms == 0) {
                 continue;
             }
-            if let Some((_, component)) = select(tariff, TariffDimension::Flat, &state, kind) {
+            if let Some((_, component)) = selector.select(TariffDimension::Flat, &state, kind) {
                 *done = true;
                 let sum = if kind.is_some() {
                     &mut reservation
@@ -607,11 +880,14 @@ pub fn price_cdr(cdr: &Cdr, tariffs: &[Tariff], zone: Zone) -> Result<PricedCdr,
     // step_size: once per session on the totals; the extra volume lands in the last period
     // priced with that dimension and is priced with its component.
     if let Some(l) = last_energy {
-        let wh = mul(energy_priced_kwh, Decimal::ONE_THOUSAND, At::ROOT)?;
+        let kwh = groups
+            .total(Slot::Energy)
+            .ok_or_else(|| overflow(At::ROOT))?;
+        let wh = mul(kwh, Decimal::ONE_THOUSAND, At::ROOT)?;
         let stepped =
             step_up(wh, Decimal::from(l.component.step_size)).ok_or_else(|| overflow(At::ROOT))?;
         let extra = (stepped - wh) / Decimal::ONE_THOUSAND;
-        add_extra(&mut periods, last_energy, extra, |p| &mut p.energy)?;
+        add_extra(&mut periods, &mut groups, l, extra, |p| &mut p.energy)?;
     }
     // TIME and PARKING_TIME share one rounding: only parking when parking is priced.
     let (last, total, pick): (_, _, Pick) = if last_parking.is_some() {
@@ -623,36 +899,21 @@ pub fn price_cdr(cdr: &Cdr, tariffs: &[Tariff], zone: Zone) -> Result<PricedCdr,
         let total = Decimal::from(total);
         let step_ms = Decimal::from(l.component.step_size) * Decimal::ONE_THOUSAND;
         let stepped = step_up(total, step_ms).ok_or_else(|| overflow(At::ROOT))?;
-        add_extra(&mut periods, last, stepped - total, pick)?;
+        add_extra(&mut periods, &mut groups, l, stepped - total, pick)?;
     }
 
-    // Costs: Σ price × quantity, summed per component first so that each price multiplies
-    // once (1,440 periods of one element cost one multiplication).
-    let mut groups: Vec<(usize, usize, PriceComponent, Decimal)> = Vec::new();
-    for p in &periods {
-        for (slot, dim) in [&p.energy, &p.time, &p.parking, &p.reservation]
-            .iter()
-            .enumerate()
-        {
-            let Some(dim) = dim else { continue };
-            match groups
-                .iter_mut()
-                .find(|g| g.0 == slot && g.1 == dim.element)
-            {
-                Some(g) => g.3 = add(g.3, dim.quantity, At::ROOT)?,
-                None => groups.push((slot, dim.element, dim.component, dim.quantity)),
-            }
-        }
-    }
+    // Costs: Σ price × quantity per element and dimension, so that each price multiplies once
+    // (1,440 periods of one element cost one multiplication).
     let per_hour = Decimal::from(MS_PER_HOUR);
-    for (slot, _, component, quantity) in &groups {
-        let sum = match slot {
-            0 => &mut energy,
-            1 => &mut time,
-            2 => &mut parking,
-            _ => &mut reservation,
+    for group in &groups.0 {
+        let sum = match group.slot {
+            Slot::Energy => &mut energy,
+            Slot::Time => &mut time,
+            Slot::Parking => &mut parking,
+            Slot::Reservation => &mut reservation,
         };
-        sum.add(component, *quantity, v211, At::ROOT)?;
+        let quantity = group.quantity.value().ok_or_else(|| overflow(At::ROOT))?;
+        sum.add(&group.component, quantity, v211, At::ROOT)?;
     }
 
     let price = |t: Option<(Decimal, Option<Decimal>)>| {
@@ -734,7 +995,7 @@ pub fn price_cdr(cdr: &Cdr, tariffs: &[Tariff], zone: Zone) -> Result<PricedCdr,
         total_time_cost: time_cost.map(finish),
         total_parking_cost: parking_cost.map(finish),
         total_reservation_cost: reservation_cost.map(finish),
-        total_energy: round4(total_energy),
+        total_energy: round4(total_energy.value().ok_or_else(|| overflow(At::ROOT))?),
         total_time: round4(Decimal::from(session_ms) / per_hour),
         total_parking_time: round4(Decimal::from(parking_ms_total) / per_hour),
         clamped,
@@ -767,6 +1028,140 @@ mod tests {
         // A lone end 00:00 bounds nothing.
         assert!(time_window(t(3, 0), None, Some(t(0, 0))));
         assert!(!time_window(t(9, 0), None, Some(t(9, 0))));
+    }
+
+    /// The selection rule without any caching: what `Selector` must always answer.
+    fn reference_select(
+        tariff: &Tariff,
+        dimension: TariffDimension,
+        state: &State,
+        reservation: Option<Reservation>,
+    ) -> Option<(usize, PriceComponent)> {
+        tariff.elements.iter().enumerate().find_map(|(i, e)| {
+            let restrictions = e.restrictions.as_ref();
+            if restrictions.and_then(|r| r.reservation) != reservation
+                || !restrictions.is_none_or(|r| holds(r, state))
+            {
+                return None;
+            }
+            e.price_components
+                .iter()
+                .find(|c| c.dimension == dimension)
+                .map(|c| (i, *c))
+        })
+    }
+
+    fn element_json(
+        window: Option<(usize, usize)>,
+        days: Option<&[usize]>,
+        min_kwh: Option<u8>,
+        dims: &[usize],
+    ) -> alloc::string::String {
+        const TIMES: [&str; 7] = [
+            "00:00", "06:30", "07:00", "12:00", "17:00", "21:00", "23:59",
+        ];
+        const DAYS: [&str; 7] = [
+            "MONDAY",
+            "TUESDAY",
+            "WEDNESDAY",
+            "THURSDAY",
+            "FRIDAY",
+            "SATURDAY",
+            "SUNDAY",
+        ];
+        const DIMS: [&str; 3] = ["ENERGY", "TIME", "FLAT"];
+        let mut restrictions = alloc::vec::Vec::new();
+        if let Some((start, end)) = window {
+            restrictions.push(format!(
+                r#""start_time":"{}","end_time":"{}""#,
+                TIMES[start], TIMES[end]
+            ));
+        }
+        if let Some(days) = days {
+            let names: alloc::vec::Vec<_> =
+                days.iter().map(|d| format!("\"{}\"", DAYS[*d])).collect();
+            restrictions.push(format!(r#""day_of_week":[{}]"#, names.join(",")));
+        }
+        if let Some(kwh) = min_kwh {
+            restrictions.push(format!(r#""min_kwh":{kwh}"#));
+        }
+        let components: alloc::vec::Vec<_> = dims
+            .iter()
+            .map(|d| format!(r#"{{"type":"{}","price":1,"step_size":0}}"#, DIMS[*d]))
+            .collect();
+        format!(
+            r#"{{"price_components":[{}],"restrictions":{{{}}}}}"#,
+            components.join(","),
+            restrictions.join(",")
+        )
+    }
+
+    proptest::proptest! {
+        /// Walking a session in steps of 1 to 300 minutes across two days and a DST change,
+        /// the selector's remembered answers always equal a fresh first-match search.
+        #[test]
+        fn selector_answers_as_a_fresh_search(
+            elements in proptest::collection::vec(
+                (
+                    proptest::option::of((0usize..7, 0usize..7)),
+                    proptest::option::of(proptest::collection::vec(0usize..7, 1..4)),
+                    proptest::option::weighted(0.2, 0u8..40),
+                    proptest::collection::vec(0usize..3, 1..3),
+                ),
+                1..6,
+            ),
+            steps in proptest::collection::vec(1i64..300, 1..80),
+        ) {
+            let elements: alloc::vec::Vec<_> = elements
+                .iter()
+                .map(|(w, d, k, dims)| element_json(*w, d.as_deref(), *k, dims))
+                .collect();
+            let json = format!(
+                r#"{{"id":"T","currency":"EUR","country_code":"DE","party_id":"X","elements":[{}]}}"#,
+                elements.join(",")
+            );
+            let tariff = crate::ocpi::parse_tariff(&json).unwrap();
+            let zone = Zone::parse("Europe/Berlin").unwrap();
+            let mut selector = Selector::new(&tariff);
+            let mut clock = LocalClock::new(zone);
+            // 2025-03-29 20:00 UTC: the walk crosses midnight and the 30 March DST change.
+            let mut at = DateTime::from_timestamp(1_743_278_400, 0).unwrap();
+            let mut energy = ExactSum::default();
+            for step in steps {
+                at += chrono::TimeDelta::minutes(step);
+                let local = clock.local(at).unwrap();
+                selector.next_period(local);
+                let state = State {
+                    local,
+                    energy_before_kwh: energy,
+                    elapsed_ms: 0,
+                    current: None,
+                    power: None,
+                };
+                for dimension in [TariffDimension::Energy, TariffDimension::Time, TariffDimension::Flat] {
+                    proptest::prop_assert_eq!(
+                        selector.select(dimension, &state, None),
+                        reference_select(&tariff, dimension, &state, None),
+                        "at {} local", local
+                    );
+                }
+                energy.add(Decimal::from(step)).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn local_clock_matches_chrono_across_dst_and_days() {
+        let zone = Zone::parse("America/New_York").unwrap();
+        let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let mut clock = LocalClock::new(zone);
+        // Every 7 minutes and 13 ms for 3 days around the 2 November 2025 fall-back.
+        let mut at = DateTime::from_timestamp(1_761_955_200, 123_456_789).unwrap();
+        for _ in 0..(3 * 1440 / 7) {
+            let expected = at.with_timezone(&tz).naive_local();
+            assert_eq!(clock.local(at), Some(expected), "at {at}");
+            at += chrono::TimeDelta::milliseconds(7 * 60_000 + 13);
+        }
     }
 
     #[test]
