@@ -1,4 +1,4 @@
-//! Tariff files: TOML and JSON, validated with every problem reported (TOML: with its line).
+//! Tariff files: TOML and JSON, validated with every problem reported with its line.
 //!
 //! The format is documented with an example in the crate README; `examples-data/` holds two
 //! complete files.
@@ -23,7 +23,7 @@ use crate::{Currency, Error, Zone};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Format {
-    /// TOML (problems carry line numbers).
+    /// TOML.
     Toml,
     /// JSON.
     Json,
@@ -44,7 +44,7 @@ impl Format {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Problem {
-    /// 1-based line in the file, when known (always for TOML).
+    /// 1-based line in the file, when known (for every problem of a file that parsed).
     pub line: Option<usize>,
     /// Where in the document, e.g. `versions[0].days[1].slots[2]`; empty for syntax errors.
     pub path: String,
@@ -114,8 +114,9 @@ pub fn load(text: &str, format: Format) -> Result<Tariff, Report> {
     {
         return Ok(t);
     }
-    if format == Format::Toml {
-        locate(text, &mut problems);
+    match format {
+        Format::Toml => locate(text, &mut problems),
+        Format::Json => locate_json(text, &mut problems),
     }
     Err(Report { problems })
 }
@@ -175,6 +176,27 @@ fn locate(text: &str, problems: &mut [Problem]) {
             node = Some(value);
         }
         p.line = Some(line_of(text, span.start));
+    }
+}
+
+/// Fills in line numbers from where each problem's path starts in the JSON text; a path that
+/// is not in the text (a missing field) takes the line of its nearest enclosing value.
+fn locate_json(text: &str, problems: &mut [Problem]) {
+    for p in problems.iter_mut().filter(|p| p.line.is_none()) {
+        let mut path = if p.path.is_empty() {
+            String::from("$")
+        } else {
+            alloc::format!("$.{}", p.path)
+        };
+        p.line = loop {
+            if let Some(offset) = crate::json_path::value_offset(text, &path) {
+                break Some(line_of(text, offset));
+            }
+            match path.rfind(['.', '[']) {
+                Some(cut) => path.truncate(cut),
+                None => break None,
+            }
+        };
     }
 }
 

@@ -13,6 +13,8 @@ mod engine;
 mod error;
 #[cfg(feature = "serde-1")]
 pub mod file;
+#[cfg(feature = "serde-1")]
+mod json_path;
 mod model;
 #[cfg(feature = "ocpi")]
 pub mod ocpi;

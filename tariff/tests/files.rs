@@ -275,6 +275,34 @@ slots = ["00:00-24:00 flat"]
 }
 
 #[test]
+fn json_validation_problems_name_their_lines() {
+    // The shipped JSON example with two mistakes on line 15: a slot of an unknown kind, and
+    // 21:00-22:00 left uncovered. The second version (line 24) gets the same two.
+    let good = include_str!("../examples-data/eu-time-parking.json");
+    let line_15 = r#""days": [ { "slots": ["00:00-06:00 night", "06:00-22:00 standard", "22:00-00:00 night"] } ]"#;
+    assert_eq!(good.lines().nth(14).map(str::trim), Some(line_15));
+    let bad = good.replace(
+        r#""06:00-22:00 standard", "22:00-00:00 night""#,
+        r#""06:00-21:00 standard", "22:00-00:00 nite""#,
+    );
+    let report = load_json(&bad).unwrap_err();
+    let located: Vec<_> = report
+        .problems
+        .iter()
+        .map(|p| (p.line, p.path.as_str()))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            (Some(15), "versions[0].days[0].slots[2]"),
+            (Some(15), "versions[0].days[0].slots[2]"),
+            (Some(24), "versions[1].days[0].slots[2]"),
+            (Some(24), "versions[1].days[0].slots[2]"),
+        ]
+    );
+}
+
+#[test]
 fn readings_csv_errors_name_line_and_problem() {
     let bad = |text: &str| parse_readings_csv(text).unwrap_err();
     assert_eq!(

@@ -24,7 +24,6 @@
 //! ```
 
 mod export;
-mod path;
 mod price;
 mod types;
 mod zone;
@@ -37,6 +36,8 @@ use core::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
+
+use crate::json_path;
 
 pub use export::{Export, export, export_json};
 pub use price::{Clamp, PricedCdr, PricedDimension, PricedPeriod, price_cdr};
@@ -107,7 +108,7 @@ pub enum OcpiError {
 
 fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, OcpiError> {
     serde_json::from_str(text).map_err(|e| OcpiError::Json {
-        path: path::path_at(text, path::offset_of(text, e.line(), e.column())),
+        path: json_path::path_at(text, json_path::offset_of(text, e.line(), e.column())),
         message: e.to_string(),
     })
 }
