@@ -95,6 +95,17 @@ fn bench(c: &mut Criterion) {
             last.map(|c| c.gross)
         });
     });
+    // What a prepaid session does per reading: the gross cost so far, not the itemised totals.
+    g.bench_function("live_push_gross_each_reading", |b| {
+        b.iter(|| {
+            let mut live = LivePricer::new(&tariff, start, policy).ok()?;
+            let mut last = None;
+            for r in black_box(&readings) {
+                last = live.push_gross(r).ok();
+            }
+            last
+        });
+    });
     g.finish();
 }
 

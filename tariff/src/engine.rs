@@ -715,6 +715,21 @@ pub struct LivePricer<'t> {
     lines: Lines,
 }
 
+/// The fees of a session before tax, as [`LivePricer::subtotal`] computes them.
+struct Subtotal {
+    /// Per fee (electricity, service, time, parking): whole minor units, or exact numerators
+    /// when rounding per total.
+    fees: [i128; 4],
+    /// The flat fee, likewise.
+    flat: i128,
+    /// Whether `fees` and `flat` are whole minor units.
+    rounded: bool,
+    /// What the session's minimum or maximum price changed, as an exact numerator.
+    cap: i128,
+    /// The subtotal in minor units.
+    minor: i128,
+}
+
 impl<'t> LivePricer<'t> {
     /// Starts pricing a session that began at `start`.
     ///
@@ -780,6 +795,24 @@ impl<'t> LivePricer<'t> {
     pub fn push(&mut self, reading: &Reading) -> Result<CostSoFar, Error> {
         self.ingest(reading)?;
         self.cost_so_far()
+    }
+
+    /// [`push`](Self::push) for a prepaid deduction: feeds the next reading and returns only
+    /// the gross cost so far (equal to `push(reading)?.gross`), without building the itemised
+    /// totals — about a third of the work per reading. [`cost_so_far`](Self::cost_so_far)
+    /// gives the itemised figures whenever they are wanted.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    #[inline]
+    pub fn push_gross(&mut self, reading: &Reading) -> Result<Decimal, Error> {
+        self.ingest(reading)?;
+        self.gross_so_far()
+    }
+
+    /// Energy priced so far (Wh).
+    pub fn energy_wh(&self) -> u64 {
+        self.energy_wh
     }
 
     /// The period class of the most recently priced stretch (for a progress display), if any.
@@ -1232,37 +1265,54 @@ impl<'t> LivePricer<'t> {
     /// [`Error::Overflow`].
     #[inline]
     pub fn cost_so_far(&self) -> Result<CostSoFar, Error> {
-        let totals = match &self.open {
+        self.sums_so_far()
+            .and_then(|(exact, minor)| self.totals(exact, minor))
+            .ok_or(AMOUNT_OVERFLOW)
+    }
+
+    /// The gross cost as if the session stopped at the last reading: `cost_so_far()?.gross`,
+    /// computed without the itemised figures.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`].
+    #[inline]
+    pub fn gross_so_far(&self) -> Result<Decimal, Error> {
+        self.sums_so_far()
+            .and_then(|(exact, minor)| {
+                let subtotal = self.subtotal(exact, minor)?;
+                let (_, _, gross) = self.tax(subtotal.minor)?;
+                self.minor(gross)
+            })
+            .ok_or(AMOUNT_OVERFLOW)
+    }
+
+    /// The exact fee numerators and the per-line rounded minor units, closed lines plus the
+    /// open one; `None` on overflow.
+    #[inline]
+    fn sums_so_far(&self) -> Option<([i128; 4], [i128; 4])> {
+        match &self.open {
             Some(line) => self.line_exact(line).and_then(|current| {
                 let minor = if self.policy.rounding.point == RoundingPoint::PerLine {
                     checked_sum(self.closed_minor, current.map(|x| self.round(x)))?
                 } else {
                     self.closed_minor
                 };
-                self.totals(checked_sum(self.closed_exact, current)?, minor)
+                Some((checked_sum(self.closed_exact, current)?, minor))
             }),
-            None => self.totals(self.closed_exact, self.closed_minor),
-        };
-        totals.ok_or(AMOUNT_OVERFLOW)
+            None => Some((self.closed_exact, self.closed_minor)),
+        }
     }
 
-    /// Totals from the exact fee numerators and the per-line rounded minor units; `None` on
-    /// overflow. (Option rather than Result keeps this hot path free of large moves.)
+    /// The fees rounded by the policy, summed with the flat fee and bounded by the session's
+    /// minimum and maximum price: the one computation behind [`totals`](Self::totals) and
+    /// [`gross_so_far`](Self::gross_so_far). `None` on overflow.
     #[inline]
-    fn totals(&self, exact: [i128; 4], per_line: [i128; 4]) -> Option<Totals> {
+    fn subtotal(&self, exact: [i128; 4], per_line: [i128; 4]) -> Option<Subtotal> {
         let f = &self.fixed;
-        let session = &self.version().fees;
-        let (fees, flat_fee, raw, units) = if self.policy.rounding.point == RoundingPoint::PerTotal
-        {
+        let (fees, flat, raw, units) = if self.policy.rounding.point == RoundingPoint::PerTotal {
             let raw = checked_sum(exact, [f.flat, 0, 0, 0])?;
             let raw = raw.iter().try_fold(0i128, |acc, x| acc.checked_add(*x))?;
-            let fees = [
-                f.decimal(exact[0])?,
-                f.decimal(exact[1])?,
-                f.decimal(exact[2])?,
-                f.decimal(exact[3])?,
-            ];
-            (fees, session.flat, raw, None)
+            (exact, f.flat, raw, None)
         } else {
             let minor = if self.policy.rounding.point == RoundingPoint::PerLine {
                 per_line
@@ -1271,18 +1321,7 @@ impl<'t> LivePricer<'t> {
             };
             let flat = self.round(f.flat);
             let units = minor.iter().try_fold(flat, |acc, x| acc.checked_add(*x))?;
-            let fees = [
-                self.minor(minor[0])?,
-                self.minor(minor[1])?,
-                self.minor(minor[2])?,
-                self.minor(minor[3])?,
-            ];
-            (
-                fees,
-                self.minor(flat)?,
-                mul(units, f.per_minor)?,
-                Some(units),
-            )
+            (minor, flat, mul(units, f.per_minor)?, Some(units))
         };
         let mut clamped = raw;
         if let Some(max) = f.max {
@@ -1291,25 +1330,56 @@ impl<'t> LivePricer<'t> {
         if let Some(min) = f.min {
             clamped = clamped.max(min);
         }
-        let (subtotal, cap_adjustment) = match (clamped == raw, units) {
+        let minor = match units {
             // Already whole minor units: no division needed.
-            (true, Some(units)) => (units, Decimal::ZERO),
-            (true, None) => (self.round(raw), Decimal::ZERO),
-            (false, _) => (self.round(clamped), f.decimal(clamped - raw)?),
+            Some(units) if clamped == raw => units,
+            _ => self.round(clamped),
         };
-        let (net, tax, gross) = self.tax(subtotal)?;
-        let [electricity, service, time_fee, parking_fee] = fees;
+        Some(Subtotal {
+            fees,
+            flat,
+            rounded: units.is_some(),
+            cap: clamped - raw,
+            minor,
+        })
+    }
+
+    /// Totals from the exact fee numerators and the per-line rounded minor units; `None` on
+    /// overflow. (Option rather than Result keeps this hot path free of large moves.)
+    #[inline]
+    fn totals(&self, exact: [i128; 4], per_line: [i128; 4]) -> Option<Totals> {
+        let f = &self.fixed;
+        let s = self.subtotal(exact, per_line)?;
+        let amount = |x: i128| {
+            if s.rounded {
+                self.minor(x)
+            } else {
+                f.decimal(x)
+            }
+        };
+        let flat_fee = if s.rounded {
+            self.minor(s.flat)?
+        } else {
+            self.version().fees.flat
+        };
+        let cap_adjustment = if s.cap == 0 {
+            Decimal::ZERO
+        } else {
+            f.decimal(s.cap)?
+        };
+        let (net, tax, gross) = self.tax(s.minor)?;
+        let [electricity, service, time_fee, parking_fee] = s.fees;
         Some(Totals {
             energy_wh: self.energy_wh,
             charging_time: TimeDelta::milliseconds(self.charging_ms),
             parking_time: TimeDelta::milliseconds(self.parking_ms),
-            electricity,
-            service,
-            time_fee,
-            parking_fee,
+            electricity: amount(electricity)?,
+            service: amount(service)?,
+            time_fee: amount(time_fee)?,
+            parking_fee: amount(parking_fee)?,
             flat_fee,
             cap_adjustment,
-            subtotal: self.minor(subtotal)?,
+            subtotal: self.minor(s.minor)?,
             net: self.minor(net)?,
             tax: self.minor(tax)?,
             gross: self.minor(gross)?,

@@ -93,10 +93,14 @@ proptest! {
     fn live_equals_batch((start, readings) in session_strategy(), policy in policy_strategy()) {
         let tariff = full_tariff();
         let mut live = LivePricer::new(&tariff, start, policy).unwrap();
+        // A second pricer fed the same readings through the gross-only path.
+        let mut gross_only = LivePricer::new(&tariff, start, policy).unwrap();
         for (k, reading) in readings.iter().enumerate() {
             let so_far = live.push(reading).unwrap();
             // The cost so far is the batch price of the session stopped at this reading.
             let batch = price_session(&tariff, policy, start, reading.at, &readings[..=k]).unwrap();
+            prop_assert_eq!(gross_only.push_gross(reading).unwrap(), so_far.gross);
+            prop_assert_eq!(gross_only.energy_wh(), so_far.energy_wh);
             prop_assert_eq!(so_far, batch.totals);
         }
         let stop = readings.last().unwrap().at + TimeDelta::minutes(7);
