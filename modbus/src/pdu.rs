@@ -1183,6 +1183,12 @@ pub enum Request<'a> {
     /// FC07: read the eight exception status outputs.
     ReadExceptionStatus,
     /// FC08: diagnostics sub-function with its 16-bit data field.
+    ///
+    /// Every sub-function the specification defines carries one data word except 0x0000
+    /// *Return Query Data*, whose echo may be longer. FC08 has no byte count, so a longer echo
+    /// cannot be framed by structure on a serial line: FC08 is read with one word here (as
+    /// libmodbus does), and a longer echo is not decoded (its CRC does not match at that
+    /// length; over TCP its MBAP length does not).
     Diagnostics {
         /// Sub-function code.
         sub_function: u16,
