@@ -36,10 +36,9 @@ fn decode_fc03(c: &mut Criterion) {
     let decoder = rtu::Decoder::new(Direction::Response);
     group.bench_function("meterkit-modbus", |b| {
         b.iter(|| {
-            let Decoded::Frame { frame, .. } = decoder.decode(black_box(&frame)) else {
+            let Decoded::Frame { frame: repr, .. } = decoder.decode_repr(black_box(&frame)) else {
                 unreachable!()
             };
-            let repr = rtu::Repr::parse(&frame, Direction::Response).expect("valid");
             repr.pdu
                 .registers()
                 .expect("registers")

@@ -49,6 +49,18 @@ pub enum Decoded<F> {
 }
 
 impl<F> Decoded<F> {
+    /// The same answer with the frame transformed by `f`.
+    pub fn map<G>(self, f: impl FnOnce(F) -> G) -> Decoded<G> {
+        match self {
+            Decoded::Frame { frame, consumed } => Decoded::Frame {
+                frame: f(frame),
+                consumed,
+            },
+            Decoded::NeedMore { at_least } => Decoded::NeedMore { at_least },
+            Decoded::Skip { count, reason } => Decoded::Skip { count, reason },
+        }
+    }
+
     /// Turns `NeedMore` into `Skip { count: 1, reason: Truncated }` for input that will
     /// not grow (end of a buffer, or silence on the line), so the bytes after an incomplete
     /// frame are still searched.

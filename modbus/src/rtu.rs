@@ -230,6 +230,31 @@ impl Decoder {
     /// Looks at the start of `buf` (see [`Decoded`]).
     #[inline(always)]
     pub fn decode<'b>(&self, buf: &'b [u8]) -> Decoded<Frame<&'b [u8]>> {
+        self.decode_parts(buf).map(|(frame, _)| frame)
+    }
+
+    /// Like [`decode`](Self::decode), handing back the parsed frame: the decoder parses it to
+    /// validate it anyway, so this saves the caller a second [`Repr::parse`].
+    ///
+    /// ```
+    /// use meterkit_modbus::{Decoded, Direction, rtu};
+    ///
+    /// // Unit 1 answers FC03 with two registers, 0x0001 and 0x0002.
+    /// let bytes = [0x01, 0x03, 0x04, 0x00, 0x01, 0x00, 0x02, 0x2A, 0x32];
+    /// let Decoded::Frame { frame, consumed } = rtu::Decoder::new(Direction::Response).decode_repr(&bytes) else {
+    ///     panic!("a whole frame");
+    /// };
+    /// assert_eq!((frame.slave, consumed), (1, 9));
+    /// let registers: Vec<u16> = frame.pdu.registers().unwrap().iter().collect();
+    /// assert_eq!(registers, [1, 2]);
+    /// ```
+    #[inline]
+    pub fn decode_repr<'b>(&self, buf: &'b [u8]) -> Decoded<Repr<'b>> {
+        self.decode_parts(buf).map(|(_, repr)| repr)
+    }
+
+    #[inline(always)]
+    fn decode_parts(self, buf: &[u8]) -> Decoded<(Frame<&[u8]>, Repr<'_>)> {
         let Some(&slave) = buf.first() else {
             return Decoded::NeedMore {
                 at_least: MIN_ADU_LEN,
@@ -258,8 +283,8 @@ impl Decoder {
             Err(reason) => return Decoded::Skip { count: 1, reason },
         };
         match Repr::parse(&frame, self.direction) {
-            Ok(_) => Decoded::Frame {
-                frame,
+            Ok(repr) => Decoded::Frame {
+                frame: (frame, repr),
                 consumed: total,
             },
             Err(reason) => Decoded::Skip { count: 1, reason },

@@ -207,6 +207,30 @@ impl Decoder {
     /// Looks at the start of `buf` (see [`Decoded`]).
     #[inline]
     pub fn decode<'b>(&self, buf: &'b [u8]) -> Decoded<Frame<&'b [u8]>> {
+        self.decode_parts(buf).map(|(frame, _)| frame)
+    }
+
+    /// Like [`decode`](Self::decode), handing back the parsed frame: the decoder parses it to
+    /// validate it anyway, so this saves the caller a second [`Repr::parse`].
+    ///
+    /// ```
+    /// use meterkit_modbus::{Decoded, Direction, tcp};
+    ///
+    /// // Transaction 7, unit 1 answers FC03 with one register, 0x00FF.
+    /// let bytes = [0, 7, 0, 0, 0, 5, 1, 0x03, 0x02, 0x00, 0xFF];
+    /// let Decoded::Frame { frame, .. } = tcp::Decoder::new(Direction::Response).decode_repr(&bytes) else {
+    ///     panic!("a whole frame");
+    /// };
+    /// assert_eq!(frame.transaction, 7);
+    /// assert_eq!(frame.pdu.registers().unwrap().get(0), Some(0x00FF));
+    /// ```
+    #[inline]
+    pub fn decode_repr<'b>(&self, buf: &'b [u8]) -> Decoded<Repr<'b>> {
+        self.decode_parts(buf).map(|(_, repr)| repr)
+    }
+
+    #[inline]
+    fn decode_parts(self, buf: &[u8]) -> Decoded<(Frame<&[u8]>, Repr<'_>)> {
         let total = match announced_len(buf) {
             Err(reason) => return Decoded::Skip { count: 1, reason },
             Ok(None) => {
@@ -226,8 +250,8 @@ impl Decoder {
             Err(reason) => return Decoded::Skip { count: 1, reason },
         };
         match Repr::parse(&frame, self.direction) {
-            Ok(_) => Decoded::Frame {
-                frame,
+            Ok(repr) => Decoded::Frame {
+                frame: (frame, repr),
                 consumed: total,
             },
             Err(reason) => Decoded::Skip {
