@@ -120,6 +120,7 @@ impl Scanner {
 
 /// The path of the innermost value open at byte `offset` of `text` (a prefix that serde_json
 /// accepted, so it is well formed up to there).
+#[cfg(feature = "ocpi")]
 pub(crate) fn path_at(text: &str, offset: usize) -> String {
     let mut scanner = Scanner::default();
     let mut chars = text.char_indices().take_while(|&(i, _)| i < offset);
@@ -156,6 +157,7 @@ pub(crate) fn value_offset(text: &str, path: &str) -> Option<usize> {
 }
 
 /// Byte offset of a 1-based `line` and `column` (serde_json's error position).
+#[cfg(feature = "ocpi")]
 pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let line_start = text
         .split_inclusive('\n')
@@ -170,6 +172,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "ocpi")]
     fn names_nested_keys_and_indices() {
         let text = r#"{"a": [1, {"b": {"c": "x"}}], "d": 2}"#;
         // Just after "x": inside a[1].b.c.
@@ -183,6 +186,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "ocpi")]
     fn escaped_quotes_do_not_end_keys() {
         let text = r#"{"a\"b": [0, 1"#;
         assert_eq!(path_at(text, text.len()), "$.a\"b[1]");
@@ -205,6 +209,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "ocpi")]
     fn offsets_count_lines() {
         let text = "ab\ncd\nef";
         assert_eq!(offset_of(text, 2, 1), 4);
