@@ -8,10 +8,13 @@ use dlt645::{Address, Di};
 use meterkit_reading::Quantity;
 use meterkit_transport::{
     client::{Client, ClientConfig},
-    link::{Connector, DataBits, LineTiming, Link, Parity, SerialConfig, StopBits, TcpConfig},
+    link::{
+        Connector, DataBits, Endpoint, LineTiming, Link, Parity, SerialConfig, StopBits, TcpConfig,
+    },
     modbus::{Framing, ModbusClient, ModbusConfig},
     modbus_sim::{ModbusSim, ModbusSimBus},
-    sim::{self, EnergyProfile, SimBus},
+    scan,
+    sim::{self, EnergyProfile, MeterClock, Metering, PeriodTable, SimBus},
 };
 use serde_json::{Map, Value as Json, json};
 
@@ -45,12 +48,6 @@ enum ParityArg {
     None,
     Odd,
     Even,
-}
-
-/// A serial or TCP connector, boxed as the one type the clients take.
-enum Endpoint {
-    Serial(SerialConfig),
-    Tcp(TcpConfig),
 }
 
 impl Line {
@@ -134,10 +131,20 @@ pub(crate) struct ScanArgs {
 
 #[derive(Debug, Subcommand)]
 enum ScanProtocol {
-    /// Ask the line who is there (read address to AAAAAAAAAAAA) and print the address.
+    /// Find every meter on the line and print their addresses, one per line.
+    ///
+    /// Asks AAAAAAAAAAAA for its address; when several meters answer at once their
+    /// replies collide, and the search fixes the lowest wildcard byte to 00..99 in turn,
+    /// deeper wherever replies still collide. One meter: one request. Several: 100
+    /// more per collision, most of them waiting out the reply deadline (about a
+    /// minute at 2400 bit/s; shorten it with --timeout on a fast line).
     Dlt645 {
         #[command(flatten)]
         line: Line,
+        /// Margin added to the line time of request and reply while waiting for a
+        /// reply, e.g. 500ms (the default) or 1s.
+        #[arg(long, default_value = "500ms")]
+        timeout: String,
     },
 }
 
@@ -167,11 +174,12 @@ enum Fault {
 
 #[derive(Debug, Subcommand)]
 enum SimProtocol {
-    /// Serve a simulated DL/T 645-2007 meter until stopped.
+    /// Serve simulated DL/T 645-2007 meters until stopped.
     Dlt645 {
-        /// The meter's address.
+        /// A meter's address; repeat it to put several meters on one line (try
+        /// `meterkit scan dlt645` on it).
         #[arg(long, default_value = "123456789012")]
-        address: String,
+        address: Vec<String>,
         /// Create a pseudo-terminal and a symlink to it at PATH.
         #[arg(long, conflicts_with = "tcp")]
         link: Option<String>,
@@ -184,6 +192,8 @@ enum SimProtocol {
         /// Constant charging power in W.
         #[arg(long, default_value_t = 7000)]
         power_w: u64,
+        #[command(flatten)]
+        metering: MeteringArgs,
         /// Faults to switch on (repeatable).
         #[arg(long, value_enum)]
         fault: Vec<Fault>,
@@ -193,19 +203,53 @@ enum SimProtocol {
         /// The register map to serve (see `meterkit profile list`).
         #[arg(long, default_value = "sdm630")]
         profile: String,
-        /// Slave address or unit id.
-        #[arg(long, default_value_t = 1)]
-        slave: u8,
+        /// Slave address or unit id; repeat it for several slaves on one line.
+        #[arg(long, default_value = "1")]
+        slave: Vec<u8>,
         /// Create a pseudo-terminal and a symlink to it at PATH (RTU).
         #[arg(long, conflicts_with = "tcp")]
         link: Option<String>,
         /// Serve Modbus TCP on HOST:PORT instead.
         #[arg(long)]
         tcp: Option<String>,
+        /// Import energy at start, in kWh (exact decimal).
+        #[arg(long, default_value = "1206.42")]
+        start_kwh: String,
+        /// Constant charging power in W, split evenly over the three phases.
+        #[arg(long, default_value_t = 7245)]
+        power_w: u64,
+        #[command(flatten)]
+        metering: MeteringArgs,
         /// Faults to switch on (repeatable).
         #[arg(long, value_enum)]
         fault: Vec<Fault>,
     },
+}
+
+/// The simulated meter's own clock and tariff periods.
+#[derive(Debug, Args)]
+struct MeteringArgs {
+    /// The meter's daily period table: HH:MM=RATE starts, comma-separated, rates 1..4
+    /// (1 sharp, 2 peak, 3 flat, 4 valley). Energy counts into the rate in force on
+    /// the meter's clock.
+    #[arg(long, default_value_t = PeriodTable::default())]
+    periods: PeriodTable,
+    /// How far the meter's clock is off, in seconds (negative = slow). The clock
+    /// starts at this machine's local time plus the skew.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    clock_skew: i64,
+}
+
+impl MeteringArgs {
+    fn clock(&self) -> Result<MeterClock, String> {
+        let skew = chrono::TimeDelta::try_seconds(self.clock_skew)
+            .filter(|s| s.num_days().abs() <= 3660)
+            .ok_or_else(|| format!("bad --clock-skew {}: at most ten years", self.clock_skew))?;
+        Ok(MeterClock {
+            start: chrono::Local::now().naive_local(),
+            skew,
+        })
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -231,6 +275,19 @@ fn dlt645_client<C: Connector + 'static>(connector: C, line: Option<LineTiming>)
     Client::new(Link::new(connector), config)
 }
 
+/// A Modbus client: RTU with the port's timing on a serial line, Modbus TCP otherwise.
+fn modbus_client(endpoint: Endpoint) -> ModbusClient<Endpoint> {
+    let config = match endpoint.timing() {
+        Some(timing) => {
+            let mut config = ModbusConfig::rtu();
+            config.line = timing;
+            config
+        }
+        None => ModbusConfig::tcp(),
+    };
+    ModbusClient::new(Link::new(endpoint), config)
+}
+
 pub(crate) fn read(args: &ReadArgs) -> ExitCode {
     let result = runtime().map_err(Failure::from).and_then(|rt| {
         rt.block_on(async {
@@ -244,15 +301,11 @@ pub(crate) fn read(args: &ReadArgs) -> ExitCode {
                     let address: Address =
                         address.parse().map_err(|e| format!("bad --address: {e}"))?;
                     let di = di(d)?;
-                    let data = match line.endpoint(false)? {
-                        Endpoint::Serial(c) => {
-                            dlt645_client(c.clone(), Some(c.timing()))
-                                .read(address, di)
-                                .await
-                        }
-                        Endpoint::Tcp(c) => dlt645_client(c, None).read(address, di).await,
-                    }
-                    .map_err(io_failure)?;
+                    let endpoint = line.endpoint(false)?;
+                    let data = dlt645_client(endpoint.clone(), endpoint.timing())
+                        .read(address, di)
+                        .await
+                        .map_err(io_failure)?;
                     print_dlt645(address, di, &data.data, *json);
                     Ok(())
                 }
@@ -266,23 +319,10 @@ pub(crate) fn read(args: &ReadArgs) -> ExitCode {
                         format!("unknown profile {profile:?} (see meterkit profile list)")
                     })?;
                     let ratios = meterkit_modbus::profile::Ratios::DIRECT;
-                    let reading = match line.endpoint(true)? {
-                        Endpoint::Serial(c) => {
-                            let mut config = ModbusConfig::rtu();
-                            config.line = c.timing();
-                            let mut client = ModbusClient::new(Link::new(c), config);
-                            client
-                                .read_profile(*slave, &profile, &Quantity::ALL, &ratios, ())
-                                .await
-                        }
-                        Endpoint::Tcp(c) => {
-                            let mut client = ModbusClient::new(Link::new(c), ModbusConfig::tcp());
-                            client
-                                .read_profile(*slave, &profile, &Quantity::ALL, &ratios, ())
-                                .await
-                        }
-                    }
-                    .map_err(io_failure)?;
+                    let reading = modbus_client(line.endpoint(true)?)
+                        .read_profile(*slave, &profile, &Quantity::ALL, &ratios, ())
+                        .await
+                        .map_err(io_failure)?;
                     if *json {
                         let object: Map<String, Json> = reading
                             .values()
@@ -347,22 +387,33 @@ fn print_dlt645(address: Address, di: Di, data: &[u8], json: bool) {
 }
 
 pub(crate) fn scan(args: &ScanArgs) -> ExitCode {
-    let ScanProtocol::Dlt645 { line } = &args.protocol;
-    let result = runtime().map_err(Failure::from).and_then(|rt| {
+    let ScanProtocol::Dlt645 { line, timeout } = &args.protocol;
+    let result = (|| -> Result<(), Failure> {
+        let margin = duration("--timeout", timeout)?;
+        let endpoint = line.endpoint(false)?;
+        let rt = runtime()?;
         rt.block_on(async {
-            let found = match line.endpoint(false)? {
-                Endpoint::Serial(c) => {
-                    dlt645_client(c.clone(), Some(c.timing()))
-                        .read_address(Address::WILDCARD)
-                        .await
-                }
-                Endpoint::Tcp(c) => dlt645_client(c, None).read_address(Address::WILDCARD).await,
+            let mut config = endpoint
+                .timing()
+                .map_or_else(ClientConfig::default, ClientConfig::with_line);
+            config.base_timeout = margin;
+            let mut client = Client::new(Link::new(endpoint), config);
+            let report = scan::search(&mut client).await.map_err(io_failure)?;
+            for address in &report.found {
+                println!("{address}");
             }
-            .map_err(io_failure)?;
-            println!("{found}");
+            for pattern in &report.unresolved {
+                eprintln!("meterkit: replies to {pattern} stayed garbled (line noise?)");
+            }
+            if report.found.is_empty() {
+                return Err(Failure::Meter(format!(
+                    "no meter answered ({} requests)",
+                    report.requests
+                )));
+            }
             Ok(())
         })
-    });
+    })();
     finish(result)
 }
 
@@ -434,9 +485,14 @@ fn serve<S: sim::Simulated>(
     })
 }
 
-/// Plausible values of a 7 kW charge for every quantity a profile may map.
-fn charging_reading() -> meterkit_reading::MeterReading<()> {
-    use rust_decimal::Decimal;
+/// Plausible values of a three-phase charge at `power_w` for every quantity a
+/// profile may map (energy and total power follow the meter's metering instead).
+fn charging_reading(power_w: u64) -> meterkit_reading::MeterReading<()> {
+    use rust_decimal::{Decimal, RoundingStrategy};
+    // One third per phase, to 0.1 W, half to even: 7245 W → 2415 W.
+    let phase = (Decimal::from(power_w) / Decimal::from(3))
+        .round_dp_with_strategy(1, RoundingStrategy::MidpointNearestEven)
+        .normalize();
     let mut reading = meterkit_reading::MeterReading::new(());
     let values = [
         (Quantity::ImportEnergyTotal, Decimal::new(120_642, 2)),
@@ -447,10 +503,10 @@ fn charging_reading() -> meterkit_reading::MeterReading<()> {
         (Quantity::CurrentL1, Decimal::new(105, 1)),
         (Quantity::CurrentL2, Decimal::new(105, 1)),
         (Quantity::CurrentL3, Decimal::new(105, 1)),
-        (Quantity::ActivePowerL1, Decimal::new(2415, 0)),
-        (Quantity::ActivePowerL2, Decimal::new(2415, 0)),
-        (Quantity::ActivePowerL3, Decimal::new(2415, 0)),
-        (Quantity::ActivePowerTotal, Decimal::new(7245, 0)),
+        (Quantity::ActivePowerL1, phase),
+        (Quantity::ActivePowerL2, phase),
+        (Quantity::ActivePowerL3, phase),
+        (Quantity::ActivePowerTotal, Decimal::from(power_w)),
         (Quantity::PowerFactor, Decimal::new(998, 3)),
         (Quantity::Frequency, Decimal::new(5001, 2)),
     ];
@@ -468,20 +524,33 @@ pub(crate) fn sim(args: &SimArgs) -> ExitCode {
             tcp,
             start_kwh,
             power_w,
+            metering,
             fault,
         } => (|| {
-            let address: Address = address.parse().map_err(|e| format!("bad --address: {e}"))?;
+            let addresses = address
+                .iter()
+                .map(|a| a.parse().map_err(|e| format!("bad --address {a:?}: {e}")))
+                .collect::<Result<Vec<Address>, String>>()?;
             let profile = EnergyProfile {
                 start_wh: kwh_to_wh(start_kwh)?,
                 power_w: *power_w,
             };
-            let meter = sim::demo_meter(address, profile)
+            let clock = metering.clock()?;
+            let meters = addresses
+                .iter()
+                .map(|a| {
+                    sim::demo_meter(*a, profile)
+                        .map(|m| m.with_periods(metering.periods.clone()).with_clock(clock))
+                })
+                .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("cannot build the meter: {e}"))?;
-            let mut bus = SimBus::new(vec![meter]);
+            let mut bus = SimBus::new(meters);
             bus.faults = faults(fault);
+            let names: Vec<String> = addresses.iter().map(Address::to_string).collect();
+            let what = if names.len() == 1 { "meter" } else { "meters" };
             serve(
                 &mut bus,
-                &format!("DL/T 645 meter {address}"),
+                &format!("DL/T 645 {what} {}", names.join(", ")),
                 link.as_ref(),
                 tcp.as_ref(),
             )
@@ -491,25 +560,46 @@ pub(crate) fn sim(args: &SimArgs) -> ExitCode {
             slave,
             link,
             tcp,
+            start_kwh,
+            power_w,
+            metering,
             fault,
         } => (|| {
             let map = meterkit_modbus::profile::built_in(profile).ok_or_else(|| {
                 format!("unknown profile {profile:?} (see meterkit profile list)")
             })?;
-            let server = ModbusSim::new(*slave)
-                .with_unmapped(0)
-                .with_reading(&map, &charging_reading())
+            let energy = EnergyProfile {
+                start_wh: kwh_to_wh(start_kwh)?,
+                power_w: *power_w,
+            };
+            let clock = metering.clock()?;
+            let servers = slave
+                .iter()
+                .map(|unit| {
+                    ModbusSim::new(*unit)
+                        .with_unmapped(0)
+                        .with_clock(clock)
+                        .with_reading(&map, &charging_reading(*power_w))
+                        .and_then(|s| {
+                            s.with_metering(
+                                &map,
+                                Metering::new(energy).with_periods(metering.periods.clone()),
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("cannot build the meter: {e}"))?;
             let framing = if tcp.is_some() {
                 Framing::Tcp
             } else {
                 Framing::Rtu
             };
-            let mut bus = ModbusSimBus::new(vec![server], framing);
+            let mut bus = ModbusSimBus::new(servers, framing);
             bus.faults = faults(fault);
+            let units: Vec<String> = slave.iter().map(u8::to_string).collect();
             serve(
                 &mut bus,
-                &format!("Modbus {} unit {slave}", map.name),
+                &format!("Modbus {} unit {}", map.name, units.join(", ")),
                 link.as_ref(),
                 tcp.as_ref(),
             )
@@ -521,8 +611,10 @@ pub(crate) fn sim(args: &SimArgs) -> ExitCode {
 #[derive(Debug, Args)]
 pub(crate) struct PollArgs {
     /// The meters, as TOML: `[[meter]]` tables with `name`, `protocol` ("dlt645" or
-    /// "modbus"), `port`, and `address` (DL/T 645) or `slave` and `profile` (Modbus);
-    /// optional `baud` and `parity`. Meters on the same port share one bus.
+    /// "modbus"), `port` (a serial port) or `tcp` ("host:port": Modbus TCP, or a DL/T
+    /// 645 serial-to-Ethernet gateway), and `address` (DL/T 645) or `slave` and
+    /// `profile` (Modbus); optional `baud` and `parity` (serial side). Meters on the
+    /// same port or TCP address share one bus.
     #[arg(long)]
     config: String,
     /// Time between polling rounds, e.g. `15s`, `500ms`, `1m`.
@@ -555,7 +647,8 @@ struct PollConfig {
 struct MeterConfig {
     name: String,
     protocol: String,
-    port: String,
+    port: Option<String>,
+    tcp: Option<String>,
     baud: Option<u32>,
     parity: Option<String>,
     address: Option<String>,
@@ -563,8 +656,8 @@ struct MeterConfig {
     profile: Option<String>,
 }
 
-fn duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("bad --interval {text:?}: expected e.g. 15s, 500ms or 1m");
+fn duration(flag: &str, text: &str) -> Result<Duration, String> {
+    let bad = || format!("bad {flag} {text:?}: expected e.g. 15s, 500ms or 1m");
     let (digits, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
             .unwrap_or(text.len()),
@@ -578,101 +671,104 @@ fn duration(text: &str) -> Result<Duration, String> {
     };
     // Zero would spin; beyond a day the schedule's instants could overflow.
     if d.is_zero() || d > Duration::from_secs(86_400) {
-        Err(format!("bad --interval {text:?}: between 1ms and 24h"))
+        Err(format!("bad {flag} {text:?}: between 1ms and 24h"))
     } else {
         Ok(d)
     }
 }
 
-type AnySerialMeter = meterkit_transport::poll::AnyMeter<SerialConfig, SerialConfig>;
+type AnyEndpointMeter = meterkit_transport::poll::AnyMeter<Endpoint, Endpoint>;
 
-/// One bus per port, one meter source per configured meter, in file order.
-fn meters(config: &PollConfig) -> Result<Vec<AnySerialMeter>, String> {
-    use meterkit_transport::{bus, poll};
-    let mut dlt_buses: Vec<(String, meterkit_transport::BusHandle<Client<SerialConfig>>)> =
-        Vec::new();
-    let mut modbus_buses: Vec<(
-        String,
-        meterkit_transport::BusHandle<ModbusClient<SerialConfig>>,
-    )> = Vec::new();
+/// One bus per link (port or TCP address), one meter source per configured meter, in
+/// file order.
+fn meters(config: &PollConfig) -> Result<Vec<AnyEndpointMeter>, String> {
+    use meterkit_transport::{BusHandle, bus, poll};
+    let mut dlt_buses: Vec<(Endpoint, BusHandle<Client<Endpoint>>)> = Vec::new();
+    let mut modbus_buses: Vec<(Endpoint, BusHandle<ModbusClient<Endpoint>>)> = Vec::new();
+    let same_link = |a: &Endpoint, b: &Endpoint| a.describe() == b.describe();
     let mut out = Vec::new();
     for m in &config.meter {
         let named = |what: &str| format!("meter {:?}: {what}", m.name);
-        let serial = |mut s: SerialConfig| -> Result<SerialConfig, String> {
-            if let Some(baud) = m.baud {
-                s.baud = baud;
-            }
-            if let Some(parity) = &m.parity {
-                s.parity = parity
-                    .parse()
-                    .map_err(|_| named("parity must be none, odd or even"))?;
-            }
-            Ok(s)
-        };
-        match m.protocol.as_str() {
-            "dlt645" => {
-                let address: Address = m
-                    .address
-                    .as_deref()
-                    .unwrap_or("AAAAAAAAAAAA")
-                    .parse()
-                    .map_err(|e| named(&format!("bad address: {e}")))?;
-                let handle = if let Some((_, h)) = dlt_buses.iter().find(|(p, _)| *p == m.port) {
-                    h.clone()
-                } else {
-                    let s = serial(SerialConfig::dlt645(m.port.clone()))?;
-                    let (h, _task) = bus::spawn(
-                        dlt645_client(s.clone(), Some(s.timing())),
-                        16,
-                        Duration::from_secs(30),
-                    );
-                    dlt_buses.push((m.port.clone(), h.clone()));
-                    h
-                };
-                out.push(poll::AnyMeter::Dlt645(poll::Dlt645Meter {
-                    bus: handle,
-                    address,
-                    items: poll::standard_items(),
-                }));
-            }
-            "modbus" => {
-                let name = m
-                    .profile
-                    .as_deref()
-                    .ok_or_else(|| named("a Modbus meter needs a profile"))?;
-                let profile = meterkit_modbus::profile::built_in(name)
-                    .ok_or_else(|| named(&format!("unknown profile {name:?}")))?;
-                let handle = if let Some((_, h)) = modbus_buses.iter().find(|(p, _)| *p == m.port) {
-                    h.clone()
-                } else {
-                    let s = serial(SerialConfig::modbus(m.port.clone()))?;
-                    let mut config = ModbusConfig::rtu();
-                    config.line = s.timing();
-                    let (h, _task) = bus::spawn(
-                        ModbusClient::new(Link::new(s), config),
-                        16,
-                        Duration::from_secs(30),
-                    );
-                    modbus_buses.push((m.port.clone(), h.clone()));
-                    h
-                };
-                out.push(poll::AnyMeter::Modbus(poll::ModbusMeter {
-                    bus: handle,
-                    unit: m.slave.unwrap_or(1),
-                    profile,
-                    quantities: Quantity::ALL.to_vec(),
-                    ratios: meterkit_modbus::profile::Ratios::DIRECT,
-                }));
-            }
+        let modbus = match m.protocol.as_str() {
+            "dlt645" => false,
+            "modbus" => true,
             other => {
                 return Err(named(&format!(
                     "protocol {other:?} is neither dlt645 nor modbus"
                 )));
             }
+        };
+        let endpoint = match (&m.port, &m.tcp) {
+            (Some(port), None) => {
+                let mut s = if modbus {
+                    SerialConfig::modbus(port.clone())
+                } else {
+                    SerialConfig::dlt645(port.clone())
+                };
+                if let Some(baud) = m.baud {
+                    s.baud = baud;
+                }
+                if let Some(parity) = &m.parity {
+                    s.parity = parity
+                        .parse()
+                        .map_err(|_| named("parity must be none, odd or even"))?;
+                }
+                Endpoint::Serial(s)
+            }
+            (None, Some(address)) => Endpoint::Tcp(TcpConfig::new(address.clone())),
+            _ => return Err(named("give either port or tcp")),
+        };
+        if modbus {
+            let name = m
+                .profile
+                .as_deref()
+                .ok_or_else(|| named("a Modbus meter needs a profile"))?;
+            let profile = meterkit_modbus::profile::built_in(name)
+                .ok_or_else(|| named(&format!("unknown profile {name:?}")))?;
+            let handle =
+                if let Some((_, h)) = modbus_buses.iter().find(|(e, _)| same_link(e, &endpoint)) {
+                    h.clone()
+                } else {
+                    let (h, _task) =
+                        bus::spawn(modbus_client(endpoint.clone()), 16, Duration::from_secs(30));
+                    modbus_buses.push((endpoint, h.clone()));
+                    h
+                };
+            out.push(poll::AnyMeter::Modbus(poll::ModbusMeter {
+                bus: handle,
+                unit: m.slave.unwrap_or(1),
+                profile,
+                quantities: Quantity::ALL.to_vec(),
+                ratios: meterkit_modbus::profile::Ratios::DIRECT,
+            }));
+        } else {
+            let address: Address = m
+                .address
+                .as_deref()
+                .unwrap_or("AAAAAAAAAAAA")
+                .parse()
+                .map_err(|e| named(&format!("bad address: {e}")))?;
+            let handle =
+                if let Some((_, h)) = dlt_buses.iter().find(|(e, _)| same_link(e, &endpoint)) {
+                    h.clone()
+                } else {
+                    let (h, _task) = bus::spawn(
+                        dlt645_client(endpoint.clone(), endpoint.timing()),
+                        16,
+                        Duration::from_secs(30),
+                    );
+                    dlt_buses.push((endpoint, h.clone()));
+                    h
+                };
+            out.push(poll::AnyMeter::Dlt645(poll::Dlt645Meter {
+                bus: handle,
+                address,
+                items: poll::standard_items(),
+            }));
         }
         if dlt_buses
             .iter()
-            .any(|(p, _)| modbus_buses.iter().any(|(q, _)| p == q))
+            .any(|(d, _)| modbus_buses.iter().any(|(m, _)| same_link(d, m)))
         {
             return Err(named(
                 "one port cannot carry both DL/T 645 and Modbus meters",
@@ -691,7 +787,7 @@ pub(crate) fn poll(args: &PollArgs) -> ExitCode {
         if config.meter.is_empty() {
             return Err(format!("{}: no [[meter]] tables", args.config).into());
         }
-        let interval = duration(&args.interval)?;
+        let interval = duration("--interval", &args.interval)?;
         let rt = runtime()?;
         rt.block_on(async {
             let names: Vec<String> = config.meter.iter().map(|m| m.name.clone()).collect();

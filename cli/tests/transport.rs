@@ -102,7 +102,8 @@ fn read_and_scan_a_simulated_meter() {
     let out = meterkit(&["scan", "dlt645", "--port", &sim.link]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "123456789012");
 
-    // A catalogued item the meter does not hold: refused with its ERR bits, exit 1.
+    // A catalogued item the meter does not hold (reactive power): refused with its ERR
+    // bits, exit 1.
     let out = meterkit(&[
         "read",
         "dlt645",
@@ -111,7 +112,7 @@ fn read_and_scan_a_simulated_meter() {
         "--address",
         "123456789012",
         "--di",
-        "04000101",
+        "02040000",
     ]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -188,7 +189,19 @@ fn failures_name_the_port_and_the_cause() {
 
 #[test]
 fn modbus_meter_read_through_its_profile_and_polled_with_a_dlt645_one() {
-    let modbus = Simulator::serve(&["modbus", "--profile", "sdm630", "--slave", "3"], &[]);
+    // Two slaves on one line; the poll below reads unit 3, this read unit 4.
+    let modbus = Simulator::serve(
+        &[
+            "modbus",
+            "--profile",
+            "sdm630",
+            "--slave",
+            "3",
+            "--slave",
+            "4",
+        ],
+        &[],
+    );
     let dlt = Simulator::start(&[]);
     let out = meterkit(&[
         "read",
@@ -196,7 +209,7 @@ fn modbus_meter_read_through_its_profile_and_polled_with_a_dlt645_one() {
         "--port",
         &modbus.link,
         "--slave",
-        "3",
+        "4",
         "--profile",
         "sdm630",
         "--json",
@@ -258,4 +271,186 @@ fn modbus_meter_read_through_its_profile_and_polled_with_a_dlt645_one() {
     let out = meterkit(&["poll", "--config", &bad, "--rounds", "1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither dlt645 nor modbus"));
+}
+
+#[test]
+fn scan_finds_every_meter_on_a_shared_line() {
+    // Three meters on one pseudo-terminal: the wildcard collides, and the search
+    // tries AAAAAAAAAA00..AAAAAAAAAA99 (101 requests, each silent one waiting out a
+    // 100 ms margin: about ten seconds).
+    let sim = Simulator::serve(
+        &[
+            "dlt645",
+            "--address",
+            "123456789012",
+            "--address",
+            "000000000001",
+            "--address",
+            "000000000002",
+        ],
+        &[],
+    );
+    let out = meterkit(&[
+        "scan",
+        "dlt645",
+        "--port",
+        &sim.link,
+        "--baud",
+        "115200",
+        "--timeout",
+        "100ms",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "000000000001\n000000000002\n123456789012\n"
+    );
+    // Each meter still answers its own address.
+    let out = meterkit(&[
+        "read",
+        "dlt645",
+        "--port",
+        &sim.link,
+        "--address",
+        "000000000002",
+        "--json",
+    ]);
+    let reply: Json = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(reply["address"], "000000000002");
+}
+
+#[test]
+fn sim_refuses_a_bad_period_table() {
+    let out = meterkit(&[
+        "sim",
+        "dlt645",
+        "--link",
+        "/nonexistent/meter",
+        "--periods",
+        "08:00=5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("08:00=5"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A simulator serving TCP on a free local port, killed when dropped.
+struct TcpSimulator {
+    child: Child,
+    address: String,
+}
+
+impl TcpSimulator {
+    fn start(protocol: &[&str]) -> Self {
+        // Ask the system for a free port, then hand it to the simulator.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let mut args = vec!["sim"];
+        args.extend_from_slice(protocol);
+        args.extend_from_slice(&["--tcp", &address]);
+        let child = Command::new(env!("CARGO_BIN_EXE_meterkit"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("simulator starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // Connecting to find out that it listens costs one served connection.
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the simulator never listened on {address}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        TcpSimulator { child, address }
+    }
+}
+
+impl Drop for TcpSimulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn poll_reads_modbus_tcp_and_dlt645_behind_a_gateway() {
+    let gateway = TcpSimulator::start(&["dlt645", "--address", "123456789012", "--power-w", "0"]);
+    let modbus = TcpSimulator::start(&["modbus", "--profile", "sdm630", "--slave", "5"]);
+    let dir = std::env::temp_dir().join(format!("meterkit-poll-tcp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("meters.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[meter]]\nname = \"dtu\"\nprotocol = \"dlt645\"\ntcp = \"{}\"\naddress = \"123456789012\"\n\n\
+             [[meter]]\nname = \"mbtcp\"\nprotocol = \"modbus\"\ntcp = \"{}\"\nslave = 5\nprofile = \"sdm630\"\n\n\
+             [[meter]]\nname = \"both\"\nprotocol = \"dlt645\"\nport = \"/dev/null\"\ntcp = \"{}\"\n",
+            gateway.address, modbus.address, modbus.address
+        ),
+    )
+    .expect("write config");
+    // The third meter names both a port and an address: refused before any I/O.
+    let out = meterkit(&[
+        "poll",
+        "--config",
+        &config.to_string_lossy(),
+        "--rounds",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("either port or tcp"));
+
+    let text = std::fs::read_to_string(&config).expect("read back");
+    let two_meters = text
+        .split("\n\n[[meter]]\nname = \"both\"")
+        .next()
+        .expect("split");
+    std::fs::write(&config, two_meters).expect("rewrite");
+    let out = meterkit(&[
+        "poll",
+        "--config",
+        &config.to_string_lossy(),
+        "--interval",
+        "100ms",
+        "--rounds",
+        "1",
+        "--format",
+        "csv",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",dtu,import_energy_total,1206.42,")),
+        "{csv}"
+    );
+    // SDM630 holds f32: 7245 W and 10.5 A are exact.
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",mbtcp,active_power_total,7245,")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().any(|l| l.contains(",mbtcp,current_l1,10.5,")),
+        "{csv}"
+    );
 }

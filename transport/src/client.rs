@@ -9,196 +9,21 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use dlt645::{
-    Address, Di, Direction, Edition, FrameRepr, catalogue,
-    frame::{MAX_FRAME_LEN, MIN_FRAME_LEN},
-    message::{
-        BaudRate, FreezeTime, OperatorCode, Password, ReadSelector, RelayCommand, Reply, Request,
-    },
-    stream::{Decoded, Decoder},
+    Address, Di, Edition, FrameRepr,
+    frame::MAX_FRAME_LEN,
+    message::{BaudRate, FreezeTime, OperatorCode, Password, RelayCommand, Reply, Request},
     value::{self, Value},
 };
 use tokio::time::Instant;
 
+pub use crate::matching::{
+    ClientConfig, MAX_PREAMBLE, Verdict, classify, expected_reply_data, reply_behind_false_start,
+};
 use crate::{
     error::{Error, ProtocolError},
-    link::{Backoff, Connector, LineTiming, Link},
+    link::{Connector, Link},
+    matching::{FollowUp, Progress, find_reply, leftover_noise},
 };
-
-/// Most wake-up bytes a client sends; the transmit buffer is sized for it.
-pub const MAX_PREAMBLE: usize = 8;
-
-/// Wake-up bytes a meter may put before its reply, counted into the reply time.
-const REPLY_PREAMBLE: usize = 4;
-
-/// The largest data field the standard lets a meter send in one read reply.
-const READ_REPLY_DATA: usize = 200;
-
-/// How a [`Client`] talks. `Default` gives 4 wake-up bytes, 2400 bit/s 8E1 timing,
-/// a 500 ms base margin and 2 retries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ClientConfig {
-    /// 0xFE wake-up bytes before every request (at most [`MAX_PREAMBLE`]).
-    pub preamble: usize,
-    /// The line's speed, which scales reply deadlines (through a TCP gateway: the
-    /// gateway's serial side).
-    pub line: LineTiming,
-    /// Added to the line time of request and reply: the meter's think time, USB
-    /// adapter latency, RS-485 turnaround.
-    pub base_timeout: Duration,
-    /// Further attempts after a timeout or a garbled reply.
-    pub retries: u32,
-    /// Wait before each retry (grows per retry).
-    pub retry_backoff: Backoff,
-    /// Most frames a multi-frame answer may have.
-    pub max_frames: usize,
-    /// Most data bytes a multi-frame answer may add up to.
-    pub max_data: usize,
-}
-
-impl Default for ClientConfig {
-    fn default() -> Self {
-        ClientConfig {
-            preamble: 4,
-            line: LineTiming::DLT645_DEFAULT,
-            base_timeout: Duration::from_millis(500),
-            retries: 2,
-            retry_backoff: Backoff {
-                initial: Duration::from_millis(100),
-                max: Duration::from_secs(1),
-            },
-            max_frames: 64,
-            max_data: 16 * 1024,
-        }
-    }
-}
-
-impl ClientConfig {
-    /// Defaults with the timing of `line`.
-    pub fn with_line(line: LineTiming) -> Self {
-        ClientConfig {
-            line,
-            ..ClientConfig::default()
-        }
-    }
-
-    /// How long to wait for a reply after writing a request of `request_len` bytes
-    /// when the reply's data field is expected to be `reply_data` bytes: the base
-    /// margin plus the line time of both frames (the request is still on the wire
-    /// when the write returns; the reply may carry wake-up bytes).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use meterkit_transport::client::ClientConfig;
-    /// let c = ClientConfig::default();
-    /// // (16 request + 4 + 12 + 200 reply) bytes × 11 bits / 2400 bit/s
-    /// // = 232 × 11 / 2400 s = 1.063 333… s → 1 063 334 µs, plus 500 ms.
-    /// assert_eq!(c.reply_timeout(16, 200), Duration::from_micros(1_563_334));
-    /// ```
-    pub fn reply_timeout(&self, request_len: usize, reply_data: usize) -> Duration {
-        let bytes = request_len
-            .saturating_add(REPLY_PREAMBLE + MIN_FRAME_LEN)
-            .saturating_add(reply_data);
-        self.base_timeout
-            .saturating_add(self.line.transfer_time(bytes))
-    }
-}
-
-/// The data-field length to expect in reply to `request`, for its deadline: the
-/// catalogue length for a known item (capped at one frame's 200 bytes), a full frame
-/// for anything open-ended, one byte (an ERR word) for acknowledgements.
-pub fn expected_reply_data(request: &Request) -> usize {
-    let frame_data = match request {
-        Request::Read {
-            di,
-            selector: ReadSelector::Current,
-        } => catalogue::lookup(*di).map_or(READ_REPLY_DATA, |info| {
-            di.wire_len() + usize::from(info.item_len) * usize::from(info.max_items)
-        }),
-        Request::Read { .. } | Request::ReadSubsequent { .. } | Request::SecurityAuth { .. } => {
-            READ_REPLY_DATA
-        }
-        Request::ReadAddress => 6,
-        Request::ChangePassword { .. } => 4,
-        _ => 1,
-    };
-    frame_data.min(READ_REPLY_DATA)
-}
-
-/// What a frame received after a request is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant)] // consumed at once, never stored or queued
-pub enum Verdict {
-    /// A request-direction frame: our own echo, or another master. Ignored.
-    Echo,
-    /// A reply from a meter the request was not addressed to. Ignored.
-    Foreign,
-    /// A reply of another function (a late answer to an earlier request). Ignored.
-    Stale,
-    /// The reply.
-    Reply(Reply),
-    /// A frame with the right address and function whose data field does not parse.
-    Malformed(dlt645::Error),
-}
-
-/// Sorts a received frame: is it the reply to `request`, sent as `sent`? A read
-/// reply must also name the item read, so a late answer to an earlier read of another
-/// item is not taken for this one's.
-pub fn classify(received: &FrameRepr, sent: &FrameRepr, request: &Request) -> Verdict {
-    if received.control.direction() == Direction::Request {
-        return Verdict::Echo;
-    }
-    if !sent.address.matches(&received.address) {
-        return Verdict::Foreign;
-    }
-    if received.control.code() != sent.control.code() {
-        return Verdict::Stale;
-    }
-    let reply = match Reply::parse(received) {
-        Ok(reply) => reply,
-        Err(e) => return Verdict::Malformed(e),
-    };
-    let asked = match request {
-        Request::Read { di, .. } | Request::ReadSubsequent { di, .. } => Some(*di),
-        _ => None,
-    };
-    let answered = match &reply {
-        Reply::Read { di, .. } | Reply::ReadSubsequent { di, .. } => Some(*di),
-        _ => None,
-    };
-    match (asked, answered) {
-        (Some(asked), Some(answered)) if asked != answered => Verdict::Stale,
-        _ => Verdict::Reply(reply),
-    }
-}
-
-/// Finds our reply hiding behind a false start: line noise that looks like the start of
-/// a long frame makes the decoder wait for bytes that would swallow the real reply.
-/// Looks for a complete frame answering `request` at every later start byte; returns
-/// where it ends and the reply.
-pub fn reply_behind_false_start(
-    input: &[u8],
-    sent: &FrameRepr,
-    request: &Request,
-) -> Option<(usize, Reply)> {
-    let starts = input
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, b)| **b == dlt645::frame::START)
-        .map(|(i, _)| i);
-    for start in starts {
-        let rest = input.get(start..)?;
-        if let Decoded::Frame {
-            frame, consumed, ..
-        } = Decoder::new().decode(rest)
-            && let Verdict::Reply(reply) = classify(&FrameRepr::parse(&frame), sent, request)
-        {
-            return Some((start + consumed, reply));
-        }
-    }
-    None
-}
 
 /// The value bytes of an item, gathered from every frame of its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,6 +54,27 @@ pub struct Client<C: Connector> {
     link: Link<C>,
     config: ClientConfig,
     rx: Vec<u8>,
+    /// Bytes of the last attempt that belonged to no valid frame (wake-up bytes
+    /// aside): what a collision or line noise leaves.
+    noise: usize,
+}
+
+/// What one attempt at a request met on the line: see [`Client::probe`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // consumed at once, never stored or queued
+#[non_exhaustive]
+pub enum Probe {
+    /// A valid reply.
+    Reply(Reply),
+    /// No valid reply before the deadline, but bytes that were no frame (or a frame
+    /// that failed to parse): several meters answering at once, or noise.
+    Garbled {
+        /// Bytes that belonged to no valid frame.
+        noise: usize,
+    },
+    /// Nothing but echoes (and, to a full address, other meters' frames) before the
+    /// deadline.
+    Silent,
 }
 
 impl<C: Connector> Client<C> {
@@ -238,6 +84,7 @@ impl<C: Connector> Client<C> {
             link,
             config,
             rx: Vec::with_capacity(2 * MAX_FRAME_LEN),
+            noise: 0,
         }
     }
 
@@ -268,12 +115,11 @@ impl<C: Connector> Client<C> {
     ) -> Result<Option<Reply>, Error> {
         let frame = request.to_frame(address).map_err(Error::Request)?;
         let mut tx = [0u8; MAX_PREAMBLE + MAX_FRAME_LEN];
-        let len = frame
-            .emit(self.config.preamble.min(MAX_PREAMBLE), &mut tx)
-            .map_err(Error::Request)?;
-        let sent = tx.get(..len).unwrap_or_default();
+        let sent = self.encode(&frame, &mut tx)?;
         let awaits_reply = request.expects_reply() && !address.is_broadcast();
-        let timeout = self.config.reply_timeout(len, expected_reply_data(request));
+        let timeout = self
+            .config
+            .reply_timeout(sent.len(), expected_reply_data(request));
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -304,6 +150,42 @@ impl<C: Connector> Client<C> {
         }
     }
 
+    fn encode<'t>(&self, frame: &FrameRepr, tx: &'t mut [u8]) -> Result<&'t [u8], Error> {
+        let len = frame
+            .emit(self.config.preamble.min(MAX_PREAMBLE), tx)
+            .map_err(Error::Request)?;
+        Ok(tx.get(..len).unwrap_or_default())
+    }
+
+    /// Sends `request` to `address` once, without retries, and says what came back:
+    /// a reply, garbled bytes (a collision of several meters' replies, or noise), or
+    /// silence. An abnormal reply is a [`Probe::Reply`] too. This is what a bus search
+    /// ([`crate::scan`]) needs: a retry would only collide again.
+    ///
+    /// # Errors
+    ///
+    /// Link errors ([`Error::Disconnected`], [`Error::Io`], [`Error::Open`]) and
+    /// [`Error::Request`]; never a timeout or a protocol error.
+    pub async fn probe(&mut self, address: Address, request: &Request) -> Result<Probe, Error> {
+        let frame = request.to_frame(address).map_err(Error::Request)?;
+        let mut tx = [0u8; MAX_PREAMBLE + MAX_FRAME_LEN];
+        let sent = self.encode(&frame, &mut tx)?;
+        let timeout = self
+            .config
+            .reply_timeout(sent.len(), expected_reply_data(request));
+        match self.attempt(request, &frame, sent, true, timeout).await {
+            Ok(Some(reply)) => {
+                self.link.mark_healthy();
+                Ok(Probe::Reply(reply))
+            }
+            Err(Error::Timeout { .. }) if self.noise == 0 => Ok(Probe::Silent),
+            Ok(None) | Err(Error::Timeout { .. } | Error::Protocol(_)) => Ok(Probe::Garbled {
+                noise: self.noise.max(1),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn attempt(
         &mut self,
         request: &Request,
@@ -316,6 +198,7 @@ impl<C: Connector> Client<C> {
         // A late answer to an earlier request must not be taken for this one's.
         self.link.discard_input()?;
         self.rx.clear();
+        self.noise = 0;
         self.link.write_all(sent).await?;
         if !awaits_reply {
             return Ok(None);
@@ -323,42 +206,29 @@ impl<C: Connector> Client<C> {
         let deadline = Instant::now() + timeout;
         let mut chunk = [0u8; 256];
         loop {
-            match Decoder::new().decode(&self.rx) {
-                Decoded::Frame {
-                    frame: received,
-                    consumed,
-                    ..
-                } => {
-                    let received = FrameRepr::parse(&received);
-                    self.rx.drain(..consumed.min(self.rx.len()));
-                    match classify(&received, frame, request) {
-                        Verdict::Reply(reply) => return Ok(Some(reply)),
-                        Verdict::Malformed(e) => {
-                            return Err(Error::Protocol(ProtocolError::Frame(e)));
-                        }
-                        Verdict::Echo | Verdict::Foreign | Verdict::Stale => {}
-                    }
-                }
-                Decoded::Skip { count, .. } => {
-                    self.rx.drain(..count.min(self.rx.len()));
-                }
-                Decoded::NeedMore { .. } => {
-                    if let Some((end, reply)) = reply_behind_false_start(&self.rx, frame, request) {
-                        self.rx.drain(..end.min(self.rx.len()));
-                        return Ok(Some(reply));
-                    }
-                    let read = tokio::time::timeout_at(deadline, self.link.read(&mut chunk)).await;
-                    let Ok(read) = read else {
-                        return Err(Error::Timeout {
-                            waited: timeout,
-                            attempts: 1,
-                        });
-                    };
-                    let n = read?;
-                    self.rx
-                        .extend_from_slice(chunk.get(..n).unwrap_or_default());
-                }
+            let Progress {
+                consumed,
+                noise,
+                outcome,
+            } = find_reply(&self.rx, frame, request);
+            self.rx.drain(..consumed.min(self.rx.len()));
+            self.noise += noise;
+            match outcome {
+                Some(Ok(reply)) => return Ok(Some(reply)),
+                Some(Err(e)) => return Err(Error::Protocol(ProtocolError::Frame(e))),
+                None => {}
             }
+            let read = tokio::time::timeout_at(deadline, self.link.read(&mut chunk)).await;
+            let Ok(read) = read else {
+                self.noise += leftover_noise(&self.rx);
+                return Err(Error::Timeout {
+                    waited: timeout,
+                    attempts: 1,
+                });
+            };
+            let n = read?;
+            self.rx
+                .extend_from_slice(chunk.get(..n).unwrap_or_default());
         }
     }
 
@@ -380,51 +250,12 @@ impl<C: Connector> Client<C> {
     /// [`ProtocolError::TooManyFrames`] / [`ProtocolError::TooLong`] past the limits of
     /// the [`ClientConfig`].
     pub async fn read(&mut self, address: Address, di: Di) -> Result<ReadData, Error> {
-        let request = Request::Read {
-            di,
-            selector: ReadSelector::Current,
-        };
-        let (mut data, mut more) = match self.expect_reply(address, &request).await? {
-            Reply::Read {
-                di: got,
-                data,
-                more,
-            } => {
-                check_di(di, got)?;
-                (data.to_vec(), more)
-            }
-            other => return Err(unexpected(&other)),
-        };
-        let mut frames = 1usize;
-        while more {
-            if frames >= self.config.max_frames {
-                return Err(ProtocolError::TooManyFrames { frames }.into());
-            }
-            // Frame n of the answer is asked for with SEQ = n - 1 (the first is 0x11's).
-            let seq = u8::try_from(frames).map_err(|_| ProtocolError::TooManyFrames { frames })?;
-            let wanted = (di.edition() == Edition::V2007).then_some(seq);
-            let follow = Request::ReadSubsequent { di, seq: wanted };
-            match self.expect_reply(address, &follow).await? {
-                Reply::ReadSubsequent {
-                    di: got,
-                    data: part,
-                    seq: got_seq,
-                    more: next,
-                } => {
-                    check_di(di, got)?;
-                    if wanted.is_some() && got_seq != wanted {
-                        return Err(ProtocolError::Sequence {
-                            expected: seq,
-                            got: got_seq,
-                        }
-                        .into());
-                    }
-                    data.extend_from_slice(&part);
-                    more = next;
-                }
-                other => return Err(unexpected(&other)),
-            }
-            frames += 1;
+        let (mut follow, mut request) = FollowUp::start(di, self.config.max_frames);
+        let mut data = Vec::new();
+        loop {
+            let reply = self.expect_reply(address, &request).await?;
+            let (part, next) = follow.take(reply).map_err(ProtocolError::from)?;
+            data.extend_from_slice(&part);
             if data.len() > self.config.max_data {
                 return Err(ProtocolError::TooLong {
                     len: data.len(),
@@ -432,8 +263,16 @@ impl<C: Connector> Client<C> {
                 }
                 .into());
             }
+            match next {
+                Some(next) => request = next,
+                None => break,
+            }
         }
-        Ok(ReadData { di, data, frames })
+        Ok(ReadData {
+            di,
+            data,
+            frames: follow.frames(),
+        })
     }
 
     /// Reads `di` and decodes it with the catalogue.
@@ -453,7 +292,8 @@ impl<C: Connector> Client<C> {
     /// # Errors
     ///
     /// As [`request`](Self::request). On a shared bus several meters answer a full
-    /// wildcard at once and the collision usually ends in [`Error::Timeout`].
+    /// wildcard at once and the collision usually ends in [`Error::Timeout`]; find
+    /// them all with [`crate::scan::search`].
     pub async fn read_address(&mut self, to: Address) -> Result<Address, Error> {
         match self.expect_reply(to, &Request::ReadAddress).await? {
             Reply::ReadAddress { address } => Ok(address),
@@ -571,121 +411,9 @@ impl<C: Connector> Client<C> {
     }
 }
 
-fn check_di(expected: Di, got: Di) -> Result<(), Error> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(ProtocolError::Di { expected, got }.into())
-    }
-}
-
 fn unexpected(reply: &Reply) -> Error {
     ProtocolError::Unexpected {
         function: reply.function(),
     }
     .into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn read_frame(address: Address, di: u32) -> FrameRepr {
-        Request::Read {
-            di: Di::V2007(di),
-            selector: ReadSelector::Current,
-        }
-        .to_frame(address)
-        .unwrap()
-    }
-
-    #[test]
-    fn reply_timeout_scales_with_baud() {
-        let slow = ClientConfig::default();
-        let fast = ClientConfig::with_line(LineTiming {
-            baud: 9600,
-            bits_per_char: 11,
-        });
-        // Same bytes, four times the speed: the line part is a quarter.
-        // 2400: (20 + 16 + 8) × 11 / 2400 s = 44 × 11 / 2400 = 201 667 µs.
-        assert_eq!(
-            slow.reply_timeout(20, 8),
-            Duration::from_millis(500) + Duration::from_micros(201_667)
-        );
-        // 9600: 484 bits / 9600 = 50 417 µs.
-        assert_eq!(
-            fast.reply_timeout(20, 8),
-            Duration::from_millis(500) + Duration::from_micros(50_417)
-        );
-    }
-
-    #[test]
-    fn expected_reply_length_follows_the_catalogue() {
-        let read = |di| Request::Read {
-            di: Di::V2007(di),
-            selector: ReadSelector::Current,
-        };
-        // Energy total: DI (4) + one 4-byte item.
-        assert_eq!(expected_reply_data(&read(0x0001_0000)), 8);
-        // Voltage block: DI (4) + 3 phases × 2 bytes.
-        assert_eq!(expected_reply_data(&read(0x0201_FF00)), 10);
-        // Energy block of 64 tariffs would be 4 + 256: one frame carries at most 200.
-        assert_eq!(expected_reply_data(&read(0x0001_FF00)), 200);
-        // Unknown item: a full frame.
-        assert_eq!(expected_reply_data(&read(0x0F0F_0F0F)), 200);
-        assert_eq!(expected_reply_data(&Request::ReadAddress), 6);
-        let freeze = Request::Freeze {
-            at: FreezeTime::default(),
-        };
-        assert_eq!(expected_reply_data(&freeze), 1);
-    }
-
-    #[test]
-    fn classify_sorts_echo_foreign_stale_and_reply() {
-        let meter: Address = "123456789012".parse().unwrap();
-        let other: Address = "000000000001".parse().unwrap();
-        let request = Request::Read {
-            di: Di::V2007(0x0001_0000),
-            selector: ReadSelector::Current,
-        };
-        let sent = read_frame(meter, 0x0001_0000);
-        let classify = |received: &FrameRepr, sent: &FrameRepr| classify(received, sent, &request);
-        assert_eq!(classify(&sent, &sent), Verdict::Echo);
-        let reply = |address, di| {
-            Reply::Read {
-                di: Di::V2007(di),
-                data: dlt645::frame::Payload::from_slice(&[0x42, 0, 0, 0]).unwrap(),
-                more: false,
-            }
-            .to_frame(address)
-            .unwrap()
-        };
-        assert_eq!(
-            classify(&reply(other, 0x0001_0000), &sent),
-            Verdict::Foreign
-        );
-        let stale = Reply::ReadAddress { address: meter }
-            .to_frame(meter)
-            .unwrap();
-        assert_eq!(classify(&stale, &sent), Verdict::Stale);
-        assert!(matches!(
-            classify(&reply(meter, 0x0001_0000), &sent),
-            Verdict::Reply(Reply::Read { more: false, .. })
-        ));
-        // The right meter answering a read of another item: a late reply.
-        assert_eq!(classify(&reply(meter, 0x0001_0100), &sent), Verdict::Stale);
-        // A wildcard request accepts any answering address.
-        let probe = Request::ReadAddress.to_frame(Address::WILDCARD).unwrap();
-        let answer = Reply::ReadAddress { address: meter }
-            .to_frame(meter)
-            .unwrap();
-        assert_eq!(
-            super::classify(&answer, &probe, &Request::ReadAddress),
-            Verdict::Reply(Reply::ReadAddress { address: meter })
-        );
-        // Right address and code, but a data field too short for a read reply.
-        let mut broken = reply(meter, 0x0001_0000);
-        broken.data.truncate(2);
-        assert!(matches!(classify(&broken, &sent), Verdict::Malformed(_)));
-    }
 }

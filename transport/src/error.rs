@@ -177,6 +177,18 @@ pub enum Error {
     BusClosed,
 }
 
+impl From<crate::matching::FollowError> for ProtocolError {
+    fn from(e: crate::matching::FollowError) -> Self {
+        use crate::matching::FollowError;
+        match e {
+            FollowError::Di { expected, got } => ProtocolError::Di { expected, got },
+            FollowError::Sequence { expected, got } => ProtocolError::Sequence { expected, got },
+            FollowError::TooManyFrames { frames } => ProtocolError::TooManyFrames { frames },
+            FollowError::Unexpected { function } => ProtocolError::Unexpected { function },
+        }
+    }
+}
+
 impl Error {
     /// Whether trying the same request again may help (timeouts and garbled replies;
     /// not refusals, encoding errors or a closed bus).

@@ -7,7 +7,6 @@ use std::{
     pin::Pin,
     str::FromStr,
     task::{Context, Poll, Waker},
-    time::Duration,
 };
 
 use tokio::{
@@ -16,6 +15,7 @@ use tokio::{
 };
 
 use crate::error::{Error, OpenCause};
+pub use crate::timing::{Backoff, LineTiming};
 
 /// Something that opens a byte stream to the meters: a serial port, a TCP
 /// connection, or a stream handed over once ([`Once`]).
@@ -122,41 +122,6 @@ impl FromStr for StopBits {
     fn from_str(s: &str) -> Result<Self, SettingError> {
         let table = [("1", StopBits::One), ("2", StopBits::Two)];
         parse_setting(s, "stop bits", &table, "1, 2")
-    }
-}
-
-/// How long bytes take on the wire: the baud rate and the bits each character
-/// occupies (start + data + parity + stop; 8E1 and 8N2 are 11).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct LineTiming {
-    /// Bits per second.
-    pub baud: u32,
-    /// Bits per character on the wire.
-    pub bits_per_char: u32,
-}
-
-impl LineTiming {
-    /// 2400 bit/s 8E1, the usual DL/T 645-2007 line.
-    pub const DLT645_DEFAULT: LineTiming = LineTiming {
-        baud: 2400,
-        bits_per_char: 11,
-    };
-
-    /// The time `bytes` characters take on the wire, rounded up to the microsecond.
-    ///
-    /// ```
-    /// use meterkit_transport::link::LineTiming;
-    /// // 200 bytes × 11 bits / 2400 bit/s = 0.916 666… s → 916 667 µs.
-    /// let t = LineTiming::DLT645_DEFAULT.transfer_time(200);
-    /// assert_eq!(t.as_micros(), 916_667);
-    /// ```
-    pub fn transfer_time(self, bytes: usize) -> Duration {
-        let bits = u128::try_from(bytes)
-            .unwrap_or(u128::MAX)
-            .saturating_mul(u128::from(self.bits_per_char));
-        let baud = u128::from(self.baud.max(1));
-        let micros = bits.saturating_mul(1_000_000).div_ceil(baud);
-        Duration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
     }
 }
 
@@ -309,6 +274,95 @@ impl Connector for TcpConfig {
     }
 }
 
+/// A serial port or a TCP connection, chosen at run time (from a configuration file,
+/// say), so that meters on either kind of link share one client type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// A serial port.
+    Serial(SerialConfig),
+    /// A TCP connection (Modbus TCP, or a serial-to-Ethernet gateway).
+    Tcp(TcpConfig),
+}
+
+impl Endpoint {
+    /// The serial side's timing; `None` for TCP, where the gateway's serial side is
+    /// not known.
+    pub fn timing(&self) -> Option<LineTiming> {
+        match self {
+            Endpoint::Serial(serial) => Some(serial.timing()),
+            Endpoint::Tcp(_) => None,
+        }
+    }
+}
+
+/// The open stream of an [`Endpoint`].
+#[derive(Debug)]
+pub enum EndpointStream {
+    /// An open serial port.
+    Serial(tokio_serial::SerialStream),
+    /// An open TCP connection.
+    Tcp(tokio::net::TcpStream),
+}
+
+impl AsyncRead for EndpointStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            EndpointStream::Serial(s) => Pin::new(s).poll_read(cx, buf),
+            EndpointStream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for EndpointStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            EndpointStream::Serial(s) => Pin::new(s).poll_write(cx, buf),
+            EndpointStream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            EndpointStream::Serial(s) => Pin::new(s).poll_flush(cx),
+            EndpointStream::Tcp(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            EndpointStream::Serial(s) => Pin::new(s).poll_shutdown(cx),
+            EndpointStream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+impl Connector for Endpoint {
+    type Io = EndpointStream;
+
+    async fn open(&mut self) -> Result<EndpointStream, Error> {
+        match self {
+            Endpoint::Serial(serial) => serial.open().await.map(EndpointStream::Serial),
+            Endpoint::Tcp(tcp) => tcp.open().await.map(EndpointStream::Tcp),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Endpoint::Serial(serial) => serial.describe(),
+            Endpoint::Tcp(tcp) => tcp.describe(),
+        }
+    }
+}
+
 /// A stream that is handed over once and cannot be reopened: an in-memory pipe
 /// (`tokio::io::duplex`), an already opened port. After it closes, opening again gives
 /// [`Error::Disconnected`].
@@ -339,47 +393,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connector for Once<T> {
 
     fn describe(&self) -> String {
         self.name.clone()
-    }
-}
-
-/// Exponential backoff: `initial`, doubled after every further failure, at most `max`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    /// The wait after the first failure.
-    pub initial: Duration,
-    /// The longest wait.
-    pub max: Duration,
-}
-
-impl Default for Backoff {
-    /// 100 ms doubling up to 10 s.
-    fn default() -> Self {
-        Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_secs(10),
-        }
-    }
-}
-
-impl Backoff {
-    /// The wait after `failures` consecutive failures (none after zero).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use meterkit_transport::link::Backoff;
-    /// let b = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(1) };
-    /// assert_eq!(b.delay(0), Duration::ZERO);
-    /// assert_eq!(b.delay(3), Duration::from_millis(400)); // 100 × 2²
-    /// assert_eq!(b.delay(9), Duration::from_secs(1)); // capped
-    /// ```
-    pub fn delay(self, failures: u32) -> Duration {
-        let Some(doublings) = failures.checked_sub(1) else {
-            return Duration::ZERO;
-        };
-        let factor = 1u32.checked_shl(doublings.min(31)).unwrap_or(u32::MAX);
-        self.initial
-            .checked_mul(factor)
-            .map_or(self.max, |d| d.min(self.max))
     }
 }
 
@@ -597,6 +610,7 @@ impl<C: Connector> Link<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn settings_parse_from_text() {

@@ -1,6 +1,10 @@
 //! A simulated Modbus meter (and a bus of them) answering from register tables, RTU
 //! or TCP, with the same switchable [`Faults`] as the DL/T 645 simulator. Serve it with
 //! [`crate::sim::serve`] or [`crate::sim::serve_tcp`].
+//!
+//! With [`ModbusSim::with_metering`] the energy registers (total and T1..T4, where the
+//! profile maps them) and total active power follow a [`Metering`] on the server's
+//! [`MeterClock`], like the DL/T 645 meter's.
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -14,7 +18,7 @@ use rust_decimal::{Decimal, RoundingStrategy, prelude::ToPrimitive};
 
 use crate::{
     modbus::Framing,
-    sim::{Faults, Simulated, Step},
+    sim::{Faults, MeterClock, Metering, Simulated, Step, collide},
 };
 
 /// One simulated Modbus server: holding and input registers by address.
@@ -24,6 +28,8 @@ pub struct ModbusSim {
     holding: BTreeMap<u16, u16>,
     input: BTreeMap<u16, u16>,
     unmapped: Option<u16>,
+    metering: Option<(Profile<'static>, Metering)>,
+    clock: MeterClock,
 }
 
 impl ModbusSim {
@@ -69,6 +75,15 @@ impl ModbusSim {
         profile: &Profile<'_>,
         reading: &MeterReading<T>,
     ) -> Result<Self, SimValueError> {
+        self.store_reading(profile, reading)?;
+        Ok(self)
+    }
+
+    fn store_reading<T>(
+        &mut self,
+        profile: &Profile<'_>,
+        reading: &MeterReading<T>,
+    ) -> Result<(), SimValueError> {
         for (quantity, value) in reading.values() {
             let Some(source) = profile.source(quantity) else {
                 continue;
@@ -81,7 +96,74 @@ impl ModbusSim {
             };
             store(table, source.address, &words);
         }
+        Ok(())
+    }
+
+    /// Lets import energy (total and tariffs T1..T4, as far as `profile` maps them)
+    /// and total active power follow `metering`: before each request the registers
+    /// are rewritten with the energy at that moment, counted into the rate the
+    /// period table gives on the server's clock ([`with_clock`](Self::with_clock)).
+    /// Energy is exact in 0.01 kWh; a float register holds the nearest `f32`.
+    ///
+    /// # Errors
+    ///
+    /// [`SimValueError`] when the starting energy or the power does not fit its
+    /// register.
+    pub fn with_metering(
+        mut self,
+        profile: &Profile<'static>,
+        metering: Metering,
+    ) -> Result<Self, SimValueError> {
+        self.metering = Some((*profile, metering));
+        self.refresh(Duration::ZERO)?;
         Ok(self)
+    }
+
+    /// Sets the server's clock, which the period table of
+    /// [`with_metering`](Self::with_metering) reads (default: [`MeterClock::default`]).
+    #[must_use]
+    pub fn with_clock(mut self, clock: MeterClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Rewrites the metered registers for the moment `elapsed` after the start.
+    fn refresh(&mut self, elapsed: Duration) -> Result<(), SimValueError> {
+        let Some((profile, metering)) = &mut self.metering else {
+            return Ok(());
+        };
+        let profile = *profile;
+        // Counting up to now keeps each request's work to the periods since the last.
+        metering.settle(&self.clock, elapsed);
+        let registers = metering.registers(&self.clock, elapsed);
+        let mut reading = MeterReading::new(());
+        // One register unit is 0.01 kWh.
+        let kwh = |units: u64| Decimal::new(i64::try_from(units).unwrap_or(i64::MAX), 2);
+        reading.set(Quantity::ImportEnergyTotal, kwh(registers.total()));
+        let tariffs = [
+            Quantity::ImportEnergyT1,
+            Quantity::ImportEnergyT2,
+            Quantity::ImportEnergyT3,
+            Quantity::ImportEnergyT4,
+        ];
+        for (quantity, units) in tariffs.into_iter().zip(registers.rates) {
+            reading.set(quantity, kwh(units));
+        }
+        reading.set(
+            Quantity::ActivePowerTotal,
+            Decimal::from(metering.profile().power_w),
+        );
+        self.store_reading(&profile, &reading)
+    }
+
+    /// [`handle`](Self::handle) at the moment `elapsed` after the start: metered
+    /// registers are brought up to date first. A value that no longer fits its
+    /// register leaves the register as it was.
+    pub fn handle_at(&mut self, request: &Request<'_>, elapsed: Duration) -> Vec<u8> {
+        // Ignoring the error keeps the last value that fitted, as a meter whose
+        // register wrapped would show something rather than fall silent.
+        let _ = self.refresh(elapsed);
+        self.handle(request)
     }
 
     /// Answers reads of registers the tables lack with `value` instead of an
@@ -282,24 +364,33 @@ impl ModbusSimBus {
         }
     }
 
-    /// The bytes the line carries in answer to one request frame `raw` from `unit`.
+    /// The bytes the line carries in answer to one request frame `raw` for `unit`,
+    /// `elapsed` after the start. An RTU broadcast (unit 0) reaches every server and
+    /// none answers; servers sharing a unit id all answer and their replies collide
+    /// ([`collide`]).
     pub fn respond(
         &mut self,
         raw: &[u8],
         unit: u8,
         transaction: Option<u16>,
         request: &Request<'_>,
+        elapsed: Duration,
     ) -> Vec<u8> {
         let mut out = Vec::new();
         if self.faults.echo {
             out.extend_from_slice(raw);
         }
-        let Some(server) = self.servers.iter_mut().find(|s| s.unit == unit) else {
+        let broadcast = self.framing == Framing::Rtu && unit == 0;
+        let pdus: Vec<Vec<u8>> = self
+            .servers
+            .iter_mut()
+            .filter(|s| broadcast || s.unit == unit)
+            .map(|s| s.handle_at(request, elapsed))
+            .collect();
+        let Some(first) = pdus.first() else {
             return out;
         };
-        let pdu = server.handle(request);
-        // RTU broadcast (unit 0) is never answered.
-        if self.framing == Framing::Rtu && unit == 0 {
+        if broadcast {
             return out;
         }
         if self.faults.drop_replies > 0 {
@@ -313,11 +404,19 @@ impl ModbusSimBus {
             Self::adu(
                 unit.wrapping_add(1),
                 transaction.map(|t| t.wrapping_add(1)),
-                &pdu,
+                first,
                 &mut out,
             );
         }
-        Self::adu(unit, transaction, &pdu, &mut out);
+        let wires: Vec<Vec<u8>> = pdus
+            .iter()
+            .map(|pdu| {
+                let mut wire = Vec::new();
+                Self::adu(unit, transaction, pdu, &mut wire);
+                wire
+            })
+            .collect();
+        out.extend_from_slice(&collide(&wires));
         if self.faults.corrupt_replies > 0 {
             self.faults.corrupt_replies -= 1;
             if let Some(last) = out.last_mut() {
@@ -329,7 +428,7 @@ impl ModbusSimBus {
 }
 
 impl Simulated for ModbusSimBus {
-    fn step(&mut self, input: &[u8], _elapsed: Duration) -> Step {
+    fn step(&mut self, input: &[u8], elapsed: Duration) -> Step {
         let skip = |count| Step::Consumed {
             count,
             reply: Vec::new(),
@@ -359,7 +458,7 @@ impl Simulated for ModbusSimBus {
             },
         };
         let reply = match Request::parse(pdu) {
-            Ok(request) => self.respond(raw, unit, transaction, &request),
+            Ok(request) => self.respond(raw, unit, transaction, &request, elapsed),
             Err(_) => Vec::new(),
         };
         Step::Consumed {

@@ -9,21 +9,30 @@
 //! writes and relay commands; takes broadcast time; acknowledges freezes and baud
 //! changes; and refuses unknown items (ERR bit 1, "no requested data") and wrong
 //! passwords (ERR bit 2). With an [`EnergyProfile`] its energy registers advance with
-//! the time passed in.
+//! the time passed in, counted into tariff-rate registers by the meter's own
+//! [`PeriodTable`] read on its own [`MeterClock`] (which may be skewed); the date and
+//! time items (04000101, 04000102) answer from that clock, and writing them (with the
+//! password) or a broadcast time sets it.
+//!
+//! Several meters on one [`SimBus`] all hear every request; when more than one answers
+//! (a wildcard address), their replies collide on the wire: the line carries the
+//! byte-wise OR of the frames, which almost never passes the checksum.
 
 use std::{collections::BTreeMap, io, time::Duration};
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use dlt645::{
     Address, Di, Direction, FrameRepr,
     message::{Password, ReadSelector, Reply, Request},
     stream::{Decoded, Decoder},
-    value::{self, Number, Value},
+    value::{self, DateWeekday, Number, Value},
 };
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
     time::Instant,
 };
+
+pub use crate::metering::{MeterClock, Metering, PeriodError, PeriodTable, Rate, RateRegisters};
 
 /// ERR bit 0: other error.
 pub const ERR_OTHER: u8 = 0x01;
@@ -39,8 +48,14 @@ const FRAME_DATA: usize = 200;
 const DI_IMPORT_TOTAL: u32 = 0x0001_0000;
 /// Forward active energy, total and tariffs 1..=4 as a block.
 const DI_IMPORT_BLOCK: u32 = 0x0001_FF00;
+/// Forward active energy, tariff 1 (tariffs 2..=4 follow at steps of 0x100).
+const DI_IMPORT_RATE_1: u32 = 0x0001_0100;
 /// Active power, total (XX.XXXX kW, signed).
 const DI_POWER_TOTAL: u32 = 0x0203_0000;
+/// Date and weekday (YYMMDDWW).
+const DI_DATE: u32 = 0x0400_0101;
+/// Time (hhmmss).
+const DI_TIME: u32 = 0x0400_0102;
 
 /// Constant power drawn by the simulated load; energy accumulates from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +90,9 @@ pub struct SimMeter {
     address: Address,
     password: Password,
     registers: BTreeMap<Di, Vec<u8>>,
-    energy: Option<EnergyProfile>,
+    metering: Option<Metering>,
+    periods: PeriodTable,
+    meter_clock: MeterClock,
     clock: Option<NaiveDateTime>,
     /// 1997 subsequent-frame requests carry no sequence number: the frame the meter
     /// sends next, per item.
@@ -92,7 +109,9 @@ impl SimMeter {
                 code: [0; 3],
             },
             registers: BTreeMap::new(),
-            energy: None,
+            metering: None,
+            periods: PeriodTable::default(),
+            meter_clock: MeterClock::default(),
             clock: None,
             next_1997: None,
         }
@@ -128,12 +147,30 @@ impl SimMeter {
         Ok(self)
     }
 
-    /// Lets forward active energy (00010000, and block 0001FF00 with all energy in
-    /// the first tariff) and active power (02030000) follow `profile`. They take
-    /// precedence over the table.
+    /// Lets forward active energy (total 00010000, tariffs 00010100..=00010400 and the
+    /// block 0001FF00) and active power (02030000) follow `profile`, the energy counted
+    /// into the rate the meter's [`PeriodTable`] gives at each moment of its clock
+    /// ([`Metering`]). They take precedence over the table.
     #[must_use]
     pub fn with_energy(mut self, profile: EnergyProfile) -> Self {
-        self.energy = Some(profile);
+        self.metering = Some(Metering::new(profile).with_periods(self.periods.clone()));
+        self
+    }
+
+    /// Sets the meter's daily period table (default: [`PeriodTable::default`]).
+    #[must_use]
+    pub fn with_periods(mut self, periods: PeriodTable) -> Self {
+        self.metering = self.metering.map(|m| m.with_periods(periods.clone()));
+        self.periods = periods;
+        self
+    }
+
+    /// Sets the meter's clock: the true time at simulated time zero and the skew
+    /// (default: 2026-01-01 00:00:00, no skew). The period table and the date and
+    /// time items (04000101, 04000102) read this clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: MeterClock) -> Self {
+        self.meter_clock = clock;
         self
     }
 
@@ -142,29 +179,76 @@ impl SimMeter {
         self.clock
     }
 
+    /// The meter's clock reading `elapsed` after the simulation started.
+    pub fn meter_time(&self, elapsed: Duration) -> NaiveDateTime {
+        self.meter_clock.at(elapsed)
+    }
+
+    /// Sets the meter's clock to `time` at `elapsed`; energy counted so far stays in
+    /// the rates of the old clock.
+    fn set_meter_time(&mut self, elapsed: Duration, time: NaiveDateTime) {
+        if let Some(metering) = &mut self.metering {
+            metering.settle(&self.meter_clock, elapsed);
+        }
+        self.meter_clock.set(elapsed, time);
+    }
+
+    /// The energy registers `elapsed` after the start, if the meter follows an
+    /// [`EnergyProfile`].
+    pub fn rate_registers(&self, elapsed: Duration) -> Option<RateRegisters> {
+        let metering = self.metering.as_ref()?;
+        Some(metering.registers(&self.meter_clock, elapsed))
+    }
+
     /// The value bytes of `di` at `elapsed`, if the meter has the item.
     pub fn register(&self, di: Di, elapsed: Duration) -> Option<Vec<u8>> {
-        if let (Some(profile), Di::V2007(code)) = (self.energy, di) {
-            // 0.01 kWh = 10 Wh per unit of the register.
-            let hundredths = profile.energy_wh(elapsed) / 10;
-            let energy = Number::new(hundredths, 2, false);
-            let zero = Number::new(0, 2, false);
-            let dynamic = match code {
-                DI_IMPORT_TOTAL => Some(Value::Number(energy)),
+        let Di::V2007(code) = di else {
+            return self.registers.get(&di).cloned();
+        };
+        let now = self.meter_time(elapsed);
+        let clock_value = match code {
+            DI_DATE => Some(Value::DateWeekday(DateWeekday {
+                date: now.date(),
+                weekday: now.weekday(),
+            })),
+            DI_TIME => Some(Value::Time(now.time())),
+            _ => None,
+        };
+        let energy_value = self.metering.as_ref().and_then(|metering| {
+            let registers = metering.registers(&self.meter_clock, elapsed);
+            // One register unit is 0.01 kWh: scale 2.
+            let kwh = |units| Number::new(units, 2, false);
+            let rate = |r: usize| registers.rates.get(r).copied().map(kwh);
+            match code {
+                DI_IMPORT_TOTAL => Some(Value::Number(kwh(registers.total()))),
                 DI_IMPORT_BLOCK => Some(Value::Numbers(
-                    [energy, energy, zero, zero, zero].into_iter().collect(),
+                    core::iter::once(registers.total())
+                        .chain(registers.rates)
+                        .map(kwh)
+                        .collect(),
                 )),
+                c if (DI_IMPORT_RATE_1..=DI_IMPORT_RATE_1 + 0x300).contains(&c)
+                    && (c - DI_IMPORT_RATE_1).is_multiple_of(0x100) =>
+                {
+                    usize::try_from((c - DI_IMPORT_RATE_1) >> 8)
+                        .ok()
+                        .and_then(rate)
+                        .map(Value::Number)
+                }
                 // W → kW with 4 decimals: W × 10 at scale 4.
                 DI_POWER_TOTAL => Some(Value::Number(Number::new(
-                    profile.power_w.saturating_mul(10),
+                    metering.profile().power_w.saturating_mul(10),
                     4,
                     false,
                 ))),
                 _ => None,
-            };
-            if let Some(bytes) = dynamic.and_then(|v| encode(di, &v).ok()) {
-                return Some(bytes);
             }
+        });
+        if let Some(bytes) = clock_value
+            .or(energy_value)
+            .and_then(|v| encode(di, &v).ok())
+        {
+            return Some(bytes);
         }
         self.registers.get(&di).cloned()
     }
@@ -179,12 +263,17 @@ impl SimMeter {
         let request = Request::parse(frame).ok()?;
         if frame.address.is_broadcast() {
             if let Request::BroadcastTime { time } = request {
+                self.set_meter_time(elapsed, time);
                 self.clock = Some(time);
             }
             return None;
         }
         if !frame.address.matches(&self.address) {
             return None;
+        }
+        // Counting up to now keeps each request's work to the periods since the last.
+        if let Some(metering) = &mut self.metering {
+            metering.settle(&self.meter_clock, elapsed);
         }
         let reply = self.answer(&request, elapsed);
         reply.to_frame(self.address).ok()
@@ -237,7 +326,21 @@ impl SimMeter {
                 if *password != self.password {
                     return refuse(ERR_UNAUTHORIZED);
                 }
-                self.registers.insert(*di, data.to_vec());
+                if matches!(di, Di::V2007(DI_DATE | DI_TIME)) {
+                    // Setting the date or the time moves the meter's clock.
+                    let now = self.meter_time(elapsed);
+                    let set = match value::decode(*di, data) {
+                        Ok(Value::DateWeekday(d)) => Some(d.date.and_time(now.time())),
+                        Ok(Value::Time(t)) => Some(now.date().and_time(t)),
+                        _ => None,
+                    };
+                    let Some(set) = set else {
+                        return refuse(ERR_OTHER);
+                    };
+                    self.set_meter_time(elapsed, set);
+                } else {
+                    self.registers.insert(*di, data.to_vec());
+                }
                 Reply::WriteAck {
                     edition: di.edition(),
                 }
@@ -352,7 +455,8 @@ impl SimBus {
     }
 
     /// The bytes the line carries in answer to one frame (`raw`, its bytes from the
-    /// first 0x68): echo, noise and replies, as the faults say.
+    /// first 0x68): echo, noise and replies, as the faults say. When several meters
+    /// answer, their replies collide: see [`collide`].
     pub fn respond(&mut self, raw: &[u8], frame: &FrameRepr, elapsed: Duration) -> Vec<u8> {
         let mut out = Vec::new();
         if self.faults.echo {
@@ -363,42 +467,67 @@ impl SimBus {
             .iter_mut()
             .filter_map(|m| m.handle(frame, elapsed))
             .collect();
-        for reply in replies {
-            if self.faults.drop_replies > 0 {
-                self.faults.drop_replies -= 1;
-                continue;
-            }
-            if self.faults.garbage_before_reply {
-                out.extend_from_slice(&GARBAGE);
-            }
-            if self.faults.foreign_reply_first {
-                let mut wire = reply.address.to_wire();
-                wire[0] ^= 0x01;
-                let foreign = FrameRepr {
-                    address: Address::from_wire(wire),
-                    ..reply.clone()
-                };
-                self.emit(&foreign, &mut out);
-            }
-            let start = out.len();
-            self.emit(&reply, &mut out);
-            if self.faults.corrupt_replies > 0 && out.len() >= start + 2 {
-                self.faults.corrupt_replies -= 1;
-                // The checksum is the byte before the final 0x16.
-                if let Some(cs) = out.len().checked_sub(2).and_then(|i| out.get_mut(i)) {
-                    *cs = cs.wrapping_add(1);
-                }
+        let Some(first) = replies.first() else {
+            return out;
+        };
+        if self.faults.drop_replies > 0 {
+            self.faults.drop_replies -= 1;
+            return out;
+        }
+        if self.faults.garbage_before_reply {
+            out.extend_from_slice(&GARBAGE);
+        }
+        if self.faults.foreign_reply_first {
+            let mut wire = first.address.to_wire();
+            wire[0] ^= 0x01;
+            let foreign = FrameRepr {
+                address: Address::from_wire(wire),
+                ..first.clone()
+            };
+            out.extend_from_slice(&self.emit(&foreign));
+        }
+        let wires: Vec<Vec<u8>> = replies.iter().map(|r| self.emit(r)).collect();
+        let start = out.len();
+        out.extend_from_slice(&collide(&wires));
+        if self.faults.corrupt_replies > 0 && out.len() >= start + 2 {
+            self.faults.corrupt_replies -= 1;
+            // The checksum is the byte before the final 0x16.
+            if let Some(cs) = out.len().checked_sub(2).and_then(|i| out.get_mut(i)) {
+                *cs = cs.wrapping_add(1);
             }
         }
         out
     }
 
-    fn emit(&self, frame: &FrameRepr, out: &mut Vec<u8>) {
+    fn emit(&self, frame: &FrameRepr) -> Vec<u8> {
         let mut buf = vec![0u8; self.faults.reply_preamble + frame.buffer_len()];
-        if let Ok(n) = frame.emit(self.faults.reply_preamble, &mut buf) {
-            out.extend_from_slice(buf.get(..n).unwrap_or_default());
+        match frame.emit(self.faults.reply_preamble, &mut buf) {
+            Ok(n) => buf.truncate(n),
+            Err(_) => buf.clear(),
+        }
+        buf
+    }
+}
+
+/// What the line carries when several devices send `frames` at once: the byte-wise
+/// OR of them, aligned at their first byte (as if each bit were 1 whenever any driver
+/// sent a 1; real collisions are messier). One frame passes unchanged. The OR of
+/// different frames keeps their common start and end bytes but almost never their
+/// checksum, so a receiver sees a frame that does not check out, as on a real bus.
+///
+/// ```
+/// use meterkit_transport::sim::collide;
+/// assert_eq!(collide(&[vec![0x68, 0x01, 0x16], vec![0x68, 0x02]]), [0x68, 0x03, 0x16]);
+/// ```
+pub fn collide(frames: &[Vec<u8>]) -> Vec<u8> {
+    let len = frames.iter().map(Vec::len).max().unwrap_or(0);
+    let mut line = vec![0u8; len];
+    for frame in frames {
+        for (on_line, byte) in line.iter_mut().zip(frame) {
+            *on_line |= byte;
         }
     }
+    line
 }
 
 /// What a simulated line does with the bytes at the start of its input.
@@ -445,6 +574,48 @@ impl Simulated for SimBus {
 
     fn faults(&self) -> &Faults {
         &self.faults
+    }
+}
+
+/// DL/T 645 meters and Modbus RTU slaves on one line, as where both kinds share an
+/// RS-485 pair. Each request goes to the protocol whose decoder finds a frame at the
+/// start of the input; bytes neither can use are skipped. The DL/T 645 bus's faults
+/// apply to both.
+#[derive(Debug, Clone)]
+pub struct MixedBus {
+    /// The DL/T 645 meters.
+    pub dlt645: SimBus,
+    /// The Modbus slaves (RTU framing).
+    pub modbus: crate::modbus_sim::ModbusSimBus,
+}
+
+impl Simulated for MixedBus {
+    fn step(&mut self, input: &[u8], elapsed: Duration) -> Step {
+        use meterkit_modbus::{Decoded as ModbusDecoded, Direction as ModbusDirection, rtu};
+        let dlt = Decoder::new().decode(input);
+        let modbus = rtu::Decoder::new(ModbusDirection::Request).decode(input);
+        match (dlt, modbus) {
+            (Decoded::Frame { .. }, _) => self.dlt645.step(input, elapsed),
+            (_, ModbusDecoded::Frame { .. }) => {
+                self.modbus.faults = self.dlt645.faults;
+                let step = self.modbus.step(input, elapsed);
+                // Counted faults (dropped, corrupt replies) are spent on either side.
+                self.dlt645.faults.drop_replies = self.modbus.faults.drop_replies;
+                self.dlt645.faults.corrupt_replies = self.modbus.faults.corrupt_replies;
+                step
+            }
+            (Decoded::NeedMore { .. }, _) | (_, ModbusDecoded::NeedMore { .. }) => Step::NeedMore,
+            (Decoded::Skip { count: a, .. }, ModbusDecoded::Skip { count: b, .. }) => {
+                Step::Consumed {
+                    count: a.min(b).max(1),
+                    reply: Vec::new(),
+                }
+            }
+        }
+    }
+
+    fn faults(&self) -> &Faults {
+        &self.dlt645.faults
     }
 }
 

@@ -1,6 +1,6 @@
 //! Against a real meter: `METERKIT_DLT645_PORT=/dev/ttyUSB0 cargo test -p
 //! meterkit-transport --features hardware-tests --test hardware`. One meter on the
-//! line (read address uses the full wildcard).
+//! line (read address uses the full wildcard); the bus search also runs with several.
 #![cfg(feature = "hardware-tests")]
 #![allow(clippy::unwrap_used)] // fixtures: a failed unwrap is a failed test
 
@@ -8,18 +8,24 @@ use dlt645::{Address, Di, value::Value};
 use meterkit_transport::{
     client::{Client, ClientConfig},
     link::{Link, SerialConfig},
+    scan,
 };
 
-#[tokio::test]
-async fn real_meter_answers_address_and_energy() {
+fn serial() -> Option<SerialConfig> {
     let Ok(port) = std::env::var("METERKIT_DLT645_PORT") else {
         eprintln!("METERKIT_DLT645_PORT not set: nothing to test");
-        return;
+        return None;
     };
     let mut serial = SerialConfig::dlt645(port);
     if let Ok(baud) = std::env::var("METERKIT_DLT645_BAUD") {
         serial.baud = baud.parse().unwrap();
     }
+    Some(serial)
+}
+
+#[tokio::test]
+async fn real_meter_answers_address_and_energy() {
+    let Some(serial) = serial() else { return };
     let mut client = Client::new(
         Link::new(serial.clone()),
         ClientConfig::with_line(serial.timing()),
@@ -31,4 +37,19 @@ async fn real_meter_answers_address_and_energy() {
         .unwrap();
     assert!(matches!(energy, Value::Number(_)), "{energy:?}");
     eprintln!("meter {address}: {energy} kWh");
+}
+
+#[tokio::test]
+async fn real_bus_search_finds_at_least_one_meter() {
+    let Some(serial) = serial() else { return };
+    let mut client = Client::new(
+        Link::new(serial.clone()),
+        ClientConfig::with_line(serial.timing()),
+    );
+    let report = scan::search(&mut client).await.unwrap();
+    eprintln!(
+        "found {:?} in {} requests (unresolved {:?})",
+        report.found, report.requests, report.unresolved
+    );
+    assert!(!report.found.is_empty());
 }
