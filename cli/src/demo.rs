@@ -6,7 +6,8 @@
 //! prints the itemised bill and the user's statement; reports go to `--out`.
 
 use std::fmt::Write as _;
-use std::io::IsTerminal as _;
+use std::fs::{File, OpenOptions};
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -14,10 +15,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Args;
 use dlt645::{Address, Di, value::Value};
-use meterkit_ledger::{Durable, FileJournal, Id, Op, Scale, Timestamp};
+use meterkit_ledger::{Durable, FileJournal, Id, Op, Scale, Timestamp, crc32c};
 use meterkit_modbus::profile::{self, Ratios};
 use meterkit_reading::{MeterReading, Quantity};
-use meterkit_session::{Decision, Session, SessionConfig, StopReason};
+use meterkit_session::{
+    Decision, LedgerPort, LogRecord, MeterEvent, Progress, Session, SessionConfig, SessionLog,
+    StopReason,
+};
 use meterkit_tariff::{BillFormat, Reading, Tariff, Zone, file};
 use meterkit_transport::{
     client::{Client, ClientConfig},
@@ -38,6 +42,7 @@ use crate::{
 const EXAMPLE_TARIFF: &str = include_str!("../../tariff/examples-data/cn-tou.toml");
 
 #[derive(Debug, Args)]
+#[command(after_long_help = RESUME_HELP)]
 pub(crate) struct DemoArgs {
     /// Prepaid balance the user tops up before charging, in the tariff's currency.
     #[arg(long, default_value = "50.00")]
@@ -58,19 +63,39 @@ pub(crate) struct DemoArgs {
     /// Charging power in W.
     #[arg(long, default_value_t = 7000)]
     power_w: u64,
-    /// Ledger journal file; default: a new one in a temporary directory.
+    /// Ledger journal file; default: a new one in a temporary directory. A session a
+    /// killed run left unfinished in it is resumed (see below).
     #[arg(long)]
     journal: Option<PathBuf>,
     /// Where to write the reports.
     #[arg(long, default_value = "meterkit-report")]
     out: PathBuf,
-    /// Do not print the live progress line.
+    /// Do not print progress: the live line on a terminal, else a plain line every
+    /// simulated quarter hour.
     #[arg(long)]
     no_progress: bool,
     /// Simulate a Modbus RTU meter (ABB B23 register map) instead of DL/T 645.
     #[arg(long)]
     modbus: bool,
 }
+
+const RESUME_HELP: &str = "\
+Killed and started again:
+  While a session runs, <journal>.session logs its configuration and every meter reading,
+  each line synced before the reading is priced and captured. If the process dies (kill -9,
+  a crash, a power cut), run the same command again with the same --journal: the demo finds
+  the unfinished session, says so (\"Resumed unfinished session ...\"), replays the logged
+  readings (captures the ledger already holds are answered as repeats; a capture the kill
+  cut off is made once), and goes on until the stop, then settles and prints the bill as
+  usual. Nothing is deducted twice.
+
+  The resumed run takes the session's user, hold, start and length from the log, and tops
+  nothing up; --balance, --start and --hours are ignored. The tariff must be the same file
+  (checked by its CRC-32C). The simulated meter restarts from the register of the last
+  logged reading, and simulated time goes on from that reading's instant. A torn last log
+  line (the kill came in the middle of writing it) is ignored: that reading was never
+  captured. The log is removed once the session is settled and reported. To start over
+  instead, use another --journal.";
 
 /// One row of the readings report.
 pub(crate) struct Row {
@@ -221,7 +246,8 @@ pub(crate) fn run(args: &DemoArgs) -> ExitCode {
     }
 }
 
-fn load_tariff(path: Option<&Path>) -> Result<Tariff, String> {
+/// The tariff, and its identity for the session log: the CRC-32C of the file's text.
+fn load_tariff(path: Option<&Path>) -> Result<(Tariff, u32), String> {
     let (text, name) = match path {
         Some(p) => (
             std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
@@ -229,14 +255,15 @@ fn load_tariff(path: Option<&Path>) -> Result<Tariff, String> {
         ),
         None => (EXAMPLE_TARIFF.to_owned(), "cn-tou.toml".to_owned()),
     };
-    file::load(&text, file::Format::from_file_name(&name)).map_err(|report| {
+    let tariff = file::load(&text, file::Format::from_file_name(&name)).map_err(|report| {
         let first = report
             .problems
             .first()
             .map(ToString::to_string)
             .unwrap_or_default();
         format!("{name}: {first}")
-    })
+    })?;
+    Ok((tariff, crc32c(text.as_bytes())))
 }
 
 /// `HH:MM` in the tariff's own zone, where its periods are defined.
@@ -262,9 +289,239 @@ fn energy_wh(value: &Value) -> Result<u64, String> {
         .ok_or_else(|| format!("the meter sent an impossible energy register {kwh}"))
 }
 
+/// The run's temporary directory (the meter's link; the journal without `--journal`),
+/// removed when the run ends, however it ends short of a kill.
+struct WorkDir(PathBuf);
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The hold outlives the longest session by this much; a resumed session ends where the
+/// first run would have: at the hold's expiry less this margin.
+const HOLD_MARGIN: TimeDelta = TimeDelta::hours(1);
+
+/// Plain progress lines (stderr not a terminal) come every this many readings: a
+/// simulated quarter hour.
+const PLAIN_PROGRESS_EVERY: usize = 15;
+
+/// The session log beside a journal: `<journal>.session`.
+fn session_log_path(journal: &Path) -> PathBuf {
+    let mut name = journal.as_os_str().to_owned();
+    name.push(".session");
+    PathBuf::from(name)
+}
+
+/// The unfinished session a killed run left in `path`, if any.
+fn read_session_log(path: &Path) -> Result<Option<SessionLog>, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => SessionLog::parse(&bytes).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// The session log file. Every record is appended as one write and synced before the
+/// session acts on it, so a crash can only tear the last line, which
+/// [`SessionLog::parse`] leaves out (that record was never acted on).
+struct SessionLogFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl SessionLogFile {
+    /// A new log holding `start`; replaces a log without a whole start record.
+    fn create(path: &Path, start: &LogRecord) -> Result<Self, String> {
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let mut log = SessionLogFile {
+            path: path.to_path_buf(),
+            file,
+        };
+        log.append(start)?;
+        // The new file's directory entry must survive a crash as well as its content.
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| format!("cannot sync {}: {e}", dir.display()))?;
+        Ok(log)
+    }
+
+    /// An existing log, cut after its `valid_len` bytes of whole records (a torn last
+    /// line goes), ready for appends.
+    fn reopen(path: &Path, valid_len: usize) -> Result<Self, String> {
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        file.set_len(u64::try_from(valid_len).unwrap_or(u64::MAX))
+            .and_then(|()| file.sync_data())
+            .map_err(|e| format!("cannot truncate {}: {e}", path.display()))?;
+        Ok(SessionLogFile {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Appends `record` and syncs it; act on the record only after this returns.
+    fn append(&mut self, record: &LogRecord) -> Result<(), String> {
+        let mut line = String::new();
+        record
+            .encode(&mut line)
+            .map_err(|_| format!("cannot log {record:?}"))?;
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
+    }
+
+    /// The session is settled and reported: nothing is left to recover.
+    fn finish(self) -> Result<(), String> {
+        std::fs::remove_file(&self.path)
+            .map_err(|e| format!("cannot remove {}: {e}", self.path.display()))
+    }
+}
+
+/// Where a resumed session picks up.
+struct Resume {
+    /// Events replayed from the log.
+    replayed: usize,
+    /// The last logged reading's instant: the simulated clock continues from it.
+    at: DateTime<Utc>,
+    /// The last logged reading's energy register: the restarted meter continues from it.
+    meter_wh: Option<u64>,
+    /// The instant the killed run was stopping at, if it got that far.
+    stop_at: Option<DateTime<Utc>>,
+}
+
+/// The accepted part of a decision: its progress and the stop reason, if any.
+fn accepted(decision: &Decision) -> Option<(Progress, Option<StopReason>)> {
+    match decision {
+        Decision::Continue(p) | Decision::LowBalance(p) => Some((*p, None)),
+        Decision::Stop { reason, progress } => Some((*progress, Some(*reason))),
+        _ => None,
+    }
+}
+
+fn row(session: &Session<'_>, at: DateTime<Utc>, energy_wh: u64, cost: u64, balance: i128) -> Row {
+    Row {
+        at,
+        energy_wh,
+        cost_minor: cost,
+        balance_minor: balance,
+        period: session
+            .current_period()
+            .map_or_else(|| "-".to_owned(), ToString::to_string),
+    }
+}
+
+/// Recovers the session a killed run left: `Session::recover` — the hold found again by
+/// its id, every logged event replayed, a capture the kill cut off issued once — done
+/// step by step (`start`, then `on_event` per event, as `recover` does) so each replayed
+/// decision redraws its report row.
+fn resume_session<'t, P: LedgerPort>(
+    ledger: &mut P,
+    tariff: &'t Tariff,
+    log: &SessionLog,
+    rows: &mut Vec<Row>,
+) -> Result<(Session<'t>, Resume), String> {
+    let last = log.last_reading();
+    let now = last.map_or(log.config.start, |r| r.at);
+    let mut session = Session::start(ledger, tariff, log.config, now)
+        .map_err(|e| format!("cannot resume the session: {e}"))?;
+    // Replayed captures are repeats: the wallet already shows them all. Its balance at
+    // each reading was the balance before the session less what had been captured.
+    let found = session.progress();
+    let balance_before = found.balance.saturating_add(i128::from(found.captured));
+    for event in &log.events {
+        let decision = session
+            .on_event(ledger, event, now)
+            .map_err(|e| format!("replaying {event:?}: {e}"))?;
+        let reading = match event {
+            MeterEvent::Reading(r) | MeterEvent::Swap { new_initial: r, .. } => r,
+        };
+        if let Some((progress, _)) = accepted(&decision) {
+            let balance = balance_before.saturating_sub(i128::from(progress.captured));
+            rows.push(row(
+                &session,
+                reading.at,
+                reading.total_wh,
+                progress.cost,
+                balance,
+            ));
+        }
+    }
+    let resume = Resume {
+        replayed: log.events.len(),
+        at: now,
+        meter_wh: last.map(|r| r.total_wh),
+        stop_at: log.stop,
+    };
+    Ok((session, resume))
+}
+
+/// Opens and tops up the demo user's wallet, and configures a new session on all of it.
+fn new_session<P: LedgerPort>(
+    ledger: &mut P,
+    args: &DemoArgs,
+    start: DateTime<Utc>,
+    user: Id,
+) -> Result<SessionConfig, String> {
+    let scale = ledger.scale();
+    let balance = scale
+        .parse(&args.balance)
+        .map_err(|e| format!("bad --balance {:?}: {e}", args.balance))?;
+    // Ids carry the run's start so a reused --journal keeps earlier runs apart.
+    let run = Utc::now().timestamp_millis() % 100_000_000;
+    let named = |prefix: &str| Id::name(&format!("{prefix}{run}")).map_err(|e| e.to_string());
+    let now = ms(start - TimeDelta::minutes(5));
+    let needs_open = ledger.account(user).is_none();
+    let mut apply = |op: &Op| -> Result<(), String> {
+        ledger
+            .apply(op, now)
+            .map_err(|e| format!("ledger: {e}"))?
+            .result
+            .map(|_| ())
+            .map_err(|e| format!("ledger: {e}"))
+    };
+    if needs_open {
+        apply(&Op::Open {
+            id: Id::name("demo-open").map_err(|e| e.to_string())?,
+            account: user,
+            floor: 0,
+            credit_line: 0,
+            low_credit: 500,
+        })?;
+    }
+    apply(&Op::TopUp {
+        id: named("topup-")?,
+        account: user,
+        amount: balance,
+    })?;
+    let available = ledger.account(user).map_or(0, |a| a.balance());
+    let max_amount = u64::try_from(available).unwrap_or(0);
+    Ok(SessionConfig::new(
+        named("sess-")?,
+        user,
+        start,
+        max_amount,
+        start + TimeDelta::hours(i64::from(args.hours)) + HOLD_MARGIN,
+    )
+    .with_low_balance(max_amount / 10))
+}
+
 #[allow(clippy::too_many_lines)]
 async fn demo(args: &DemoArgs) -> Result<(), String> {
-    let tariff = load_tariff(args.tariff.as_deref())?;
+    let (tariff, tariff_id) = load_tariff(args.tariff.as_deref())?;
     let start: DateTime<Utc> = DateTime::parse_from_rfc3339(&args.start)
         .map_err(|e| format!("bad --start {:?}: {e}", args.start))?
         .with_timezone(&Utc);
@@ -277,52 +534,55 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         Utc::now().timestamp_millis()
     ));
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    // Declared before the ledger and the meter, so dropped after them, on every return.
+    let work_dir = WorkDir(work);
+    let work = work_dir.0.as_path();
     let journal = args
         .journal
         .clone()
         .unwrap_or_else(|| work.join("ledger.journal"));
 
-    // The ledger: a wallet, topped up.
+    // The ledger (its lock also guards the session log beside it), then either the
+    // session a killed run left unfinished, or a new one on a topped-up wallet.
     let scale = Scale::default();
     let (ledger, file, _) = FileJournal::open_or_create(&journal, scale)
         .map_err(|e| format!("{}: {e}", journal.display()))?;
     let mut ledger = Durable::new(ledger, file);
-    let balance = scale
-        .parse(&args.balance)
-        .map_err(|e| format!("bad --balance {:?}: {e}", args.balance))?;
-    // Ids carry the run's start so a reused --journal keeps earlier runs apart.
-    let run = Utc::now().timestamp_millis() % 100_000_000;
-    let user = Id::name("demo-user").map_err(|e| e.to_string())?;
-    let named = |prefix: &str| Id::name(&format!("{prefix}{run}")).map_err(|e| e.to_string());
-    let now = ms(start - TimeDelta::minutes(5));
-    let apply = |ledger: &mut Durable<_, _, _, _>, op: &Op| -> Result<(), String> {
-        ledger
-            .apply(op, now)
-            .map_err(|e| format!("ledger: {e}"))?
-            .result
-            .map(|_| ())
-            .map_err(|e| format!("ledger: {e}"))
+    let log_path = session_log_path(&journal);
+    let mut rows: Vec<Row> = Vec::new();
+    let (mut session, mut log, resume) = if let Some(unfinished) = read_session_log(&log_path)? {
+        if unfinished.tariff != tariff_id {
+            return Err(format!(
+                "{}: the unfinished session in it is priced with another tariff \
+                 (fingerprint {:08x}, this one {tariff_id:08x}); give the same --tariff to resume it",
+                log_path.display(),
+                unfinished.tariff
+            ));
+        }
+        let log = SessionLogFile::reopen(&log_path, unfinished.valid_len)?;
+        let (session, resume) = resume_session(&mut ledger, &tariff, &unfinished, &mut rows)?;
+        (session, log, Some(resume))
+    } else {
+        let user = Id::name("demo-user").map_err(|e| e.to_string())?;
+        let config = new_session(&mut ledger, args, start, user)?;
+        let start_record = LogRecord::Start {
+            config,
+            tariff: tariff_id,
+        };
+        let log = SessionLogFile::create(&log_path, &start_record)?;
+        let session = Session::start(&mut ledger, &tariff, config, start)
+            .map_err(|e| format!("cannot start the session: {e}"))?;
+        (session, log, None)
     };
-    if ledger.ledger().account(user).is_none() {
-        apply(
-            &mut ledger,
-            &Op::Open {
-                id: Id::name("demo-open").map_err(|e| e.to_string())?,
-                account: user,
-                floor: 0,
-                credit_line: 0,
-                low_credit: 500,
-            },
-        )?;
-    }
-    apply(
-        &mut ledger,
-        &Op::TopUp {
-            id: named("topup-")?,
-            account: user,
-            amount: balance,
-        },
-    )?;
+    let config = *session.config();
+    let user = config.wallet;
+    let end = config.expires - HOLD_MARGIN;
+    // A restarted meter keeps its register, and simulated time goes on from the last
+    // reading: the time the process was down never happened for the car.
+    let (clock_start, meter_wh) = match &resume {
+        Some(r) => (r.at, r.meter_wh.unwrap_or(START_WH)),
+        None => (config.start, START_WH),
+    };
 
     // The meter: a simulated DL/T 645 meter on a pseudo-terminal, in accelerated time.
     let tty = work.join("meter-tty");
@@ -335,13 +595,13 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         let mut config = ModbusConfig::rtu();
         config.line = serial.timing();
         (
-            Simulator::Modbus(AdvancingModbus::new(START_WH, power_w)),
+            Simulator::Modbus(AdvancingModbus::new(meter_wh, power_w)),
             Meter::Modbus(ModbusClient::new(Link::new(serial), config)),
         )
     } else {
         let address: Address = METER.parse().map_err(|e| format!("{e}"))?;
         let profile = EnergyProfile {
-            start_wh: START_WH,
+            start_wh: meter_wh,
             power_w,
         };
         let dlt = sim::demo_meter(address, profile)
@@ -361,18 +621,10 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         .ledger()
         .account(user)
         .map_or(0, meterkit_ledger::Account::balance);
-    let max_amount = u64::try_from(available).unwrap_or(0);
-    let config = SessionConfig::new(
-        named("sess-")?,
-        user,
-        start,
-        max_amount,
-        start + TimeDelta::hours(i64::from(args.hours) + 1),
-    )
-    .with_low_balance(max_amount / 10);
-    let mut session = Session::start(&mut ledger, &tariff, config, start)
-        .map_err(|e| format!("cannot start the session: {e}"))?;
-
+    let from = match &resume {
+        Some(_) => format!("{} (resumed)", local_time(tariff.zone(), clock_start)),
+        None => args.start.clone(),
+    };
     println!(
         "meterkit demo: {} on {} (over a pseudo-terminal)",
         meter.describe(),
@@ -384,20 +636,40 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         scale.display(available),
         tariff.currency().code(),
         args.power_w,
-        args.start,
+        from,
         args.speed,
         journal.display()
     );
+    if let Some(r) = &resume {
+        let progress = session.progress();
+        println!(
+            "  Resumed unfinished session {} from {}: {} readings replayed, the last at {} \
+             (register {}.{:03} kWh); cost so far {} {}, captured {}.",
+            config.session,
+            log_path.display(),
+            r.replayed,
+            local_time(tariff.zone(), r.at),
+            meter_wh / 1000,
+            meter_wh % 1000,
+            scale.display(i128::from(progress.cost)),
+            tariff.currency().code(),
+            scale.display(i128::from(progress.captured)),
+        );
+    }
 
-    let mut rows: Vec<Row> = Vec::new();
-    let mut stop_reason: Option<StopReason> = None;
-    let mut last = start;
-    let minutes = i64::from(args.hours) * 60;
-    // A carriage-return progress line only makes sense on a terminal.
-    let progress_line = !args.no_progress && std::io::stderr().is_terminal();
+    let mut last = clock_start;
+    let minutes = (end - clock_start).num_minutes().max(0);
+    // A carriage-return progress line only makes sense on a terminal; elsewhere, a plain
+    // line every simulated quarter hour.
+    let terminal = std::io::stderr().is_terminal();
+    let stopping = resume.as_ref().is_some_and(|r| r.stop_at.is_some())
+        || matches!(session.decision(), Decision::Stop { .. });
     let origin = Instant::now();
     let charge = async {
         for minute in 0..=minutes {
+            if stopping {
+                break;
+            }
             let due = Duration::from_millis(
                 u64::try_from(minute).unwrap_or(0) * 60_000 / u64::from(args.speed),
             );
@@ -409,47 +681,42 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
             // Microseconds of real time: at high speeds, two reads in one millisecond
             // would otherwise share a timestamp.
             let simulated_ms = origin.elapsed().as_micros() * u128::from(args.speed) / 1000;
-            let at = start
+            let at = clock_start
                 + TimeDelta::milliseconds(i64::try_from(simulated_ms).unwrap_or(i64::MAX / 2));
-            if at > start + TimeDelta::hours(i64::from(args.hours)) {
+            if at > end {
                 break;
             }
+            let reading = Reading::new(at, wh);
+            // Logged before it is priced and captured: a kill after the capture replays it
+            // as a repeat, a kill before it issues the capture once on recovery.
+            log.append(&LogRecord::Event(MeterEvent::Reading(reading)))?;
             let decision = session
-                .on_reading(&mut ledger, &Reading::new(at, wh), at)
+                .on_reading(&mut ledger, &reading, at)
                 .map_err(|e| format!("pricing the reading at {at}: {e}"))?;
             last = at;
-            let (progress, stop) = match decision {
-                Decision::Continue(p) | Decision::LowBalance(p) => (p, None),
-                Decision::Stop { reason, progress } => (progress, Some(reason)),
-                Decision::Rejected { reason, .. } => {
-                    eprintln!("meterkit: reading at {at} rejected: {reason:?}");
-                    continue;
-                }
-                other => return Err(format!("unexpected decision {other:?}")),
+            let Some((progress, stop)) = accepted(&decision) else {
+                eprintln!("meterkit: reading at {at} rejected: {decision:?}");
+                continue;
             };
-            let period = session
-                .current_period()
-                .map_or_else(|| "-".to_owned(), ToString::to_string);
-            if progress_line {
-                eprint!(
-                    "\r  {}  {:>3}.{:03} kWh  cost {:>8}  balance {:>8}  {:<7}",
+            let row = row(&session, at, wh, progress.cost, progress.balance);
+            if !args.no_progress {
+                let line = format!(
+                    "  {}  {:>3}.{:03} kWh  cost {:>8}  balance {:>8}  {:<7}",
                     local_time(tariff.zone(), at),
                     progress.energy_wh / 1000,
                     progress.energy_wh % 1000,
                     scale.display(i128::from(progress.cost)),
                     scale.display(progress.balance),
-                    period
+                    row.period
                 );
+                if terminal {
+                    eprint!("\r{line}");
+                } else if rows.len().is_multiple_of(PLAIN_PROGRESS_EVERY) {
+                    println!("{line}");
+                }
             }
-            rows.push(Row {
-                at,
-                energy_wh: wh,
-                cost_minor: progress.cost,
-                balance_minor: progress.balance,
-                period,
-            });
-            if let Some(reason) = stop {
-                stop_reason = Some(reason);
+            rows.push(row);
+            if stop.is_some() {
                 break;
             }
         }
@@ -461,25 +728,46 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
             return Err(format!("the simulated meter stopped: {served:?}"));
         }
     }
-    if progress_line {
+    if terminal && !args.no_progress && !stopping {
         eprintln!();
     }
     let real = origin.elapsed();
+    let stop_reason = match session.decision() {
+        Decision::Stop { reason, .. } => Some(reason),
+        _ => None,
+    };
+    // Logged before the settle: a kill during it stops again at the same instant, and
+    // the ledger answers the repeated settle with the first one's result.
+    let stop_at = if let Some(at) = resume.as_ref().and_then(|r| r.stop_at) {
+        at
+    } else {
+        log.append(&LogRecord::Stop { at: last })?;
+        last
+    };
     let receipt = session
-        .stop(&mut ledger, last)
+        .stop(&mut ledger, stop_at)
         .map_err(|e| format!("settling the session: {e}"))?;
 
     match stop_reason {
         Some(reason) => println!(
             "\nCharge stopped at {} local time: {reason:?} (relay opened).",
-            local_time(tariff.zone(), last)
+            local_time(tariff.zone(), stop_at)
         ),
-        None => println!("\nCharge ended after {} simulated hours.", args.hours),
+        None => println!(
+            "\nCharge ended after {} simulated hours.",
+            (end - config.start).num_hours()
+        ),
     }
+    let replayed = resume.as_ref().map_or(0, |r| r.replayed);
     println!(
-        "Simulated {} minutes in {:.1} s of real time.\n",
+        "Simulated {} minutes in {:.1} s of real time{}.\n",
         rows.len().saturating_sub(1),
-        real.as_secs_f64()
+        real.as_secs_f64(),
+        if replayed > 0 {
+            format!(" (the first {replayed} readings replayed from the log)")
+        } else {
+            String::new()
+        }
     );
     print!("{}", receipt.bill.render(BillFormat::Table));
     println!(
@@ -516,16 +804,29 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         .map_err(|e| format!("ledger invariant broken: {e}"))?;
 
     write_reports(&args.out, &tariff, &receipt.bill, &rows, scale)?;
-    report_cmd::append(&journal, &receipt_line(&receipt, &meter, &tariff)?)?;
+    // A kill between this append and the log's removal must not report the session twice.
+    if !already_reported(&journal, &receipt.session.to_string())? {
+        report_cmd::append(&journal, &receipt_line(&receipt, &meter, &tariff)?)?;
+    }
+    log.finish()?;
     println!(
         "\nReports in {}: bill.json, bill.csv, readings.csv, report.html",
         args.out.display()
     );
-    drop(pty);
-    if args.journal.is_none() {
-        let _ = std::fs::remove_dir_all(&work);
-    }
     Ok(())
+}
+
+/// Whether the journal's receipts already hold `session`.
+fn already_reported(journal: &Path, session: &str) -> Result<bool, String> {
+    let path = report_cmd::receipts_path(journal);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    Ok(text.lines().any(|line| {
+        serde_json::from_str::<ReceiptLine>(line).is_ok_and(|receipt| receipt.session == session)
+    }))
 }
 
 /// The session's line for `meterkit report`.

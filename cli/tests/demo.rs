@@ -139,3 +139,21 @@ fn demo_run(extra: &[&str], name: &str) {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn help_explains_the_resume_after_a_kill() {
+    let help = Command::new(env!("CARGO_BIN_EXE_meterkit"))
+        .args(["demo", "--help"])
+        .output()
+        .expect("help runs");
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert_eq!(help.status.code(), Some(0));
+    for needle in [
+        "<journal>.session",
+        "Resumed unfinished session",
+        "torn last log",
+        "Nothing is deducted twice",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle:?}: {text}");
+    }
+}

@@ -410,15 +410,31 @@ impl<'t> Session<'t> {
     {
         let mut session = Self::start(ledger, tariff, config, now)?;
         for event in events {
-            match event {
-                MeterEvent::Reading(reading) => session.on_reading(ledger, &reading, now)?,
-                MeterEvent::Swap {
-                    old_final,
-                    new_initial,
-                } => session.meter_swap(ledger, &old_final, &new_initial, now)?,
-            };
+            session.on_event(ledger, &event, now)?;
         }
         Ok(session)
+    }
+
+    /// Feeds a meter event: [`on_reading`](Self::on_reading) or
+    /// [`meter_swap`](Self::meter_swap). [`recover`](Self::recover) is [`start`](Self::start)
+    /// then this for each logged event; a caller that wants every replayed decision (to
+    /// redraw a chart, say) can do the same itself.
+    ///
+    /// # Errors
+    /// As [`on_reading`](Self::on_reading) and [`meter_swap`](Self::meter_swap).
+    pub fn on_event<P: LedgerPort>(
+        &mut self,
+        ledger: &mut P,
+        event: &MeterEvent,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, Error<P::Error>> {
+        match event {
+            MeterEvent::Reading(reading) => self.on_reading(ledger, reading, now),
+            MeterEvent::Swap {
+                old_final,
+                new_initial,
+            } => self.meter_swap(ledger, old_final, new_initial, now),
+        }
     }
 
     /// Prices a cumulative register reading and captures the cost so far.
