@@ -501,17 +501,18 @@ impl<'t> Session<'t> {
         if rebase && self.meters.is_full() {
             return Err(Error::TooManyMeters { max: MAX_METERS });
         }
+        // A capture needs the gross cost only; the itemised figures wait for the receipt.
         let priced = if rebase {
-            self.pricer.rebase(reading)
+            self.pricer.rebase(reading).map(|totals| totals.gross)
         } else {
-            self.pricer.push(reading)
+            self.pricer.push_gross(reading)
         };
-        let totals = match priced {
-            Ok(totals) => totals,
+        let gross = match priced {
+            Ok(gross) => gross,
             Err(error) => return self.refuse(error),
         };
-        self.cost = self.minor(totals.gross)?;
-        self.energy_wh = totals.energy_wh;
+        self.cost = self.minor(gross)?;
+        self.energy_wh = self.pricer.energy_wh();
         self.last = Some(*reading);
         self.track_meter(reading, rebase);
         if rebase && matches!(self.stop, Some(StopReason::MeterFault { .. })) {
