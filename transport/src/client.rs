@@ -20,7 +20,7 @@ pub use crate::matching::{
     ClientConfig, MAX_PREAMBLE, Verdict, classify, expected_reply_data, reply_behind_false_start,
 };
 use crate::{
-    error::{Error, ProtocolError},
+    error::{Error, FollowError, ProtocolError},
     link::{Connector, Link},
     matching::{FollowUp, Progress, find_reply, leftover_noise},
 };
@@ -235,9 +235,11 @@ impl<C: Connector> Client<C> {
     async fn expect_reply(&mut self, address: Address, request: &Request) -> Result<Reply, Error> {
         self.request(address, request)
             .await?
-            .ok_or(Error::Protocol(ProtocolError::Unexpected {
-                function: request.function(),
-            }))
+            .ok_or(Error::Protocol(ProtocolError::Follow(
+                FollowError::Unexpected {
+                    function: request.function(),
+                },
+            )))
     }
 
     /// Reads the current value bytes of `di`, following a multi-frame answer (0x12 with
@@ -245,10 +247,9 @@ impl<C: Connector> Client<C> {
     ///
     /// # Errors
     ///
-    /// As [`request`](Self::request); [`ProtocolError::Di`] when the meter answers for
-    /// another item, [`ProtocolError::Sequence`] for a subsequent frame out of order,
-    /// [`ProtocolError::TooManyFrames`] / [`ProtocolError::TooLong`] past the limits of
-    /// the [`ClientConfig`].
+    /// As [`request`](Self::request); [`ProtocolError::Follow`] when the meter answers for
+    /// another item, sends a subsequent frame out of order or too many frames, and
+    /// [`ProtocolError::TooLong`] past the data limit of the [`ClientConfig`].
     pub async fn read(&mut self, address: Address, di: Di) -> Result<ReadData, Error> {
         let (mut follow, mut request) = FollowUp::start(di, self.config.max_frames);
         let mut data = Vec::new();
@@ -412,8 +413,8 @@ impl<C: Connector> Client<C> {
 }
 
 fn unexpected(reply: &Reply) -> Error {
-    ProtocolError::Unexpected {
+    ProtocolError::Follow(FollowError::Unexpected {
         function: reply.function(),
-    }
+    })
     .into()
 }

@@ -4,6 +4,8 @@ use std::{io, time::Duration};
 
 use dlt645::{Function, message::ErrorWord};
 
+pub use crate::matching::FollowError;
+
 /// Why a serial port or TCP connection could not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -54,20 +56,11 @@ pub enum ProtocolError {
     /// A frame from the expected meter failed to parse as a reply.
     #[error("malformed reply: {0}")]
     Frame(#[from] dlt645::Error),
-    /// A subsequent frame carried another sequence number than the one asked for.
-    #[error("subsequent frame {got:?} received, frame {expected} expected")]
-    Sequence {
-        /// The sequence number asked for.
-        expected: u8,
-        /// The one in the reply (`None` for a 1997 reply without one).
-        got: Option<u8>,
-    },
-    /// A multi-frame answer went on past the most frames a client follows.
-    #[error("meter keeps announcing more frames after {frames} frames")]
-    TooManyFrames {
-        /// Frames received.
-        frames: usize,
-    },
+    /// A read answer that cannot be followed: another item, a frame out of sequence,
+    /// too many frames, or a reply that does not answer the request (the same rules as
+    /// the embedded client's).
+    #[error(transparent)]
+    Follow(#[from] FollowError),
     /// The concatenated data of a multi-frame answer grew past the client's limit.
     #[error("answer of {len} bytes exceeds the limit of {max}")]
     TooLong {
@@ -75,20 +68,6 @@ pub enum ProtocolError {
         len: usize,
         /// The limit.
         max: usize,
-    },
-    /// A read answer named another data identifier.
-    #[error("reply for {got} to a request for {expected}")]
-    Di {
-        /// The DI read.
-        expected: dlt645::Di,
-        /// The DI in the reply.
-        got: dlt645::Di,
-    },
-    /// A reply of the right function whose kind does not answer the request.
-    #[error("unexpected {function} reply")]
-    Unexpected {
-        /// The function of the reply.
-        function: Function,
     },
     /// An item polled as a quantity is not a single number, or does not fit a
     /// decimal.
@@ -175,18 +154,6 @@ pub enum Error {
     /// The task that owns the bus has stopped.
     #[error("the bus task has stopped")]
     BusClosed,
-}
-
-impl From<crate::matching::FollowError> for ProtocolError {
-    fn from(e: crate::matching::FollowError) -> Self {
-        use crate::matching::FollowError;
-        match e {
-            FollowError::Di { expected, got } => ProtocolError::Di { expected, got },
-            FollowError::Sequence { expected, got } => ProtocolError::Sequence { expected, got },
-            FollowError::TooManyFrames { frames } => ProtocolError::TooManyFrames { frames },
-            FollowError::Unexpected { function } => ProtocolError::Unexpected { function },
-        }
-    }
 }
 
 impl Error {

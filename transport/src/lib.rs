@@ -33,7 +33,7 @@ pub use bus::BusHandle;
 #[cfg(feature = "std")]
 pub use client::{Client, ClientConfig};
 #[cfg(feature = "std")]
-pub use error::{Error, OpenCause, ProtocolError};
+pub use error::{Error, FollowError, OpenCause, ProtocolError};
 #[cfg(feature = "std")]
 pub use link::{Connector, Endpoint, LineTiming, Link, Once, SerialConfig, TcpConfig};
 #[cfg(feature = "std")]

@@ -13,6 +13,7 @@ use dlt645::{
 use meterkit_transport::{
     Error, ProtocolError,
     client::{Client, ClientConfig},
+    error::FollowError,
     link::{Backoff, Connector, Link, Once},
     sim::{self, EnergyProfile, SimBus, SimMeter},
 };
@@ -114,7 +115,9 @@ async fn long_1997_answer_is_followed_without_sequence_numbers() {
     let (mut client, _server) = start(SimBus::new(vec![meter]), config);
     assert!(matches!(
         client.read(meter_address(), di).await,
-        Err(Error::Protocol(ProtocolError::TooManyFrames { frames: 2 }))
+        Err(Error::Protocol(ProtocolError::Follow(
+            FollowError::TooManyFrames { frames: 2 }
+        )))
     ));
 }
 
