@@ -352,9 +352,9 @@ proptest! {
             dirty.extend_from_slice(frame);
         }
         let decoder = rtu::Decoder::new(d);
-        let found_clean = stream(&clean, &chunks, |b| decoder.decode(b).map_frame(|f| f.as_bytes().to_vec()), |b| decoder.decode_eof(b).map_frame(|f| f.as_bytes().to_vec()));
+        let found_clean = stream(&clean, &chunks, |b| decoder.decode(b).map(|f| f.as_bytes().to_vec()), |b| decoder.decode_eof(b).map(|f| f.as_bytes().to_vec()));
         prop_assert_eq!(&found_clean, &frames);
-        let found_dirty = stream(&dirty, &chunks, |b| decoder.decode(b).map_frame(|f| f.as_bytes().to_vec()), |b| decoder.decode_eof(b).map_frame(|f| f.as_bytes().to_vec()));
+        let found_dirty = stream(&dirty, &chunks, |b| decoder.decode(b).map(|f| f.as_bytes().to_vec()), |b| decoder.decode_eof(b).map(|f| f.as_bytes().to_vec()));
         // Garbage may by chance form an extra valid frame, but every real frame is found in order.
         let mut it = found_dirty.iter();
         for f in &frames {
@@ -377,7 +377,7 @@ proptest! {
         }).collect();
         let all = frames.concat();
         let decoder = tcp::Decoder::new(d);
-        let found = stream(&all, &chunks, |b| decoder.decode(b).map_frame(|f| f.as_bytes().to_vec()), |b| decoder.decode_eof(b).map_frame(|f| f.as_bytes().to_vec()));
+        let found = stream(&all, &chunks, |b| decoder.decode(b).map(|f| f.as_bytes().to_vec()), |b| decoder.decode_eof(b).map(|f| f.as_bytes().to_vec()));
         prop_assert_eq!(found, frames);
     }
 
@@ -433,23 +433,6 @@ proptest! {
         bytes[pos] ^= flip;
         if let Decoded::Frame { consumed, .. } = rtu::Decoder::new(d).decode(&bytes) {
             prop_assert_ne!(consumed, bytes.len());
-        }
-    }
-}
-
-trait MapFrame<F> {
-    fn map_frame<G>(self, f: impl FnOnce(F) -> G) -> Decoded<G>;
-}
-
-impl<F> MapFrame<F> for Decoded<F> {
-    fn map_frame<G>(self, f: impl FnOnce(F) -> G) -> Decoded<G> {
-        match self {
-            Decoded::Frame { frame, consumed } => Decoded::Frame {
-                frame: f(frame),
-                consumed,
-            },
-            Decoded::NeedMore { at_least } => Decoded::NeedMore { at_least },
-            Decoded::Skip { count, reason } => Decoded::Skip { count, reason },
         }
     }
 }
