@@ -131,11 +131,12 @@ fn plans_cover_every_source_with_the_expected_reads() {
             &[(RegisterKind::Holding, 0x0800, 96)],
         ),
         (&profile::ACREL_ADW300, &[(RegisterKind::Holding, 20, 46)]),
-        // 0x5C − 0x44 = 24 > 16: export energy is read separately.
+        // Import kWh(+) TOT ends at 0x40; 0x5C − 0x40 = 28 > 16: export energy is read
+        // separately.
         (
             &profile::EM24,
             &[
-                (RegisterKind::Input, 0x00, 68),
+                (RegisterKind::Input, 0x00, 64),
                 (RegisterKind::Input, 0x5C, 2),
             ],
         ),
@@ -268,6 +269,10 @@ fn eastron_sdm630_floats_convert_exactly() {
     // 0x43663334 (vector V18): significand 0xE63334 = 15 086 388, exponent 2^(134−127−23)
     // = 2^−16, so the value is 15 086 388 / 65 536 = 230.20001220703125 exactly.
     put(&mut image, input, 0x0000, &[0x4366, 0x3334]);
+    // The Eastron SDM630-Modbus V2 user manual's own float example (p. 41,
+    // manualshive.com/en/manual/eastron/sdm630-modbus-mid-v2/522581?page=41): "240.5 is
+    // 43 70 80 00", sent "Data Hi Reg Hi Byte" first — so 30003 (V L2) = [0x4370, 0x8000].
+    put(&mut image, input, 0x0002, &[0x4370, 0x8000]);
     put(&mut image, input, 0x0048, &f32_words(12_345.0)); // 0x4640E400: an integer, exact
     put(&mut image, input, 0x004A, &f32_words(1_234.5)); // 0x449A5000: 1234.5 exactly
     put(&mut image, input, 0x0034, &f32_words(-1_500.0));
@@ -281,38 +286,56 @@ fn eastron_sdm630_floats_convert_exactly() {
     assert_eq!(r.active_power.total, Some(dec("-1500")));
     assert_eq!(r.power_factor, Some(dec("0.949999988079071044921875")));
     assert_eq!(r.frequency, None);
-    assert_eq!(r.voltage.l2, Some(Decimal::ZERO));
+    assert_eq!(r.voltage.l2, Some(dec("240.5")));
+    assert_eq!(r.voltage.l3, Some(Decimal::ZERO));
 }
 
 #[test]
 fn eastron_sdm120_and_sdm72() {
+    // Both use Eastron's float32 ABCD on FC04 (the SDM630 manual's 240.5 = 0x43708000
+    // example states the byte order for all "Eastron Digital meters").
     let input = RegisterKind::Input;
     let mut image = Image::new();
-    put(&mut image, input, 0x000C, &f32_words(3_680.0)); // 16 A × 230 V
-    put(&mut image, input, 0x0048, &f32_words(0.5));
+    // SDM120 V at 0x0000: the manual's 240.5 example words.
+    put(&mut image, input, 0x0000, &[0x4370, 0x8000]);
+    // P at 0x000C: 0x45660000 = 1.796875 × 2^11 = 3680 W (16 A × 230 V).
+    put(&mut image, input, 0x000C, &[0x4566, 0x0000]);
+    // Import at 0x0048: 0x3F000000 = 1.0 × 2^(126−127) = 0.5 kWh.
+    put(&mut image, input, 0x0048, &[0x3F00, 0x0000]);
     let (r, _) = read_meter(&profile::SDM120, &image);
+    assert_eq!(r.voltage.l1, Some(dec("240.5")));
     assert_eq!(r.active_power.l1, Some(dec("3680")));
     assert_eq!(r.active_power.total, Some(dec("3680")));
     assert_eq!(r.import.total, Some(dec("0.5")));
+    // SDM72D-M user manual V1.5 p. 14 (easymanua.ls/eastron/sdm72d-m/manual?p=14): total
+    // system power 30053 = 0x0034 (W), total export 30075 = 0x004A (kWh), float32.
     let mut image = Image::new();
-    put(&mut image, input, 0x0034, &f32_words(11_040.0));
-    put(&mut image, input, 0x004A, &f32_words(7.25));
-    let (r, _) = read_meter(&profile::SDM72, &image);
+    // 0x462C8000 = 1.34765625 × 2^13 = 11 040 W.
+    put(&mut image, input, 0x0034, &[0x462C, 0x8000]);
+    // 0x40E80000 = 1.8125 × 2^2 = 7.25 kWh.
+    put(&mut image, input, 0x004A, &[0x40E8, 0x0000]);
+    let (r, ranges) = read_meter(&profile::SDM72, &image);
     assert_eq!(r.active_power.total, Some(dec("11040")));
     assert_eq!(r.export.total, Some(dec("7.25")));
+    // "Each request for data must be restricted to 30 parameters": 60 registers.
+    assert!(ranges.iter().all(|range| range.quantity <= 60));
 }
 
 #[test]
 fn chint_dtsu666_scaled_floats_and_ddsu666_kilowatts() {
+    // DTSU666: FC03 and float ABCD per Chint manual ZTY0.464.1448 Table 11; the ×10 V,
+    // ×1000 A, ×100 Hz encodings follow mbmd and docs.smart-stuff.nl (vendor rows unread).
     let holding = RegisterKind::Holding;
     let mut image = Image::new();
-    // Raw float 2302 × 10^−1 = 230.2 V exactly (the scale moves the decimal point).
-    put(&mut image, holding, 0x2006, &f32_words(2_302.0));
+    // Raw float 0x450FE000 = 1.1240234375 × 2^11 = 2302; × 10^−1 = 230.2 V exactly (the
+    // scale moves the decimal point).
+    put(&mut image, holding, 0x2006, &[0x450F, 0xE000]);
     // 5000 × 10^−3 = 5.000 A.
     put(&mut image, holding, 0x200C, &f32_words(5_000.0));
     // 4999 × 10^−2 = 49.99 Hz.
     put(&mut image, holding, 0x2044, &f32_words(4_999.0));
-    put(&mut image, holding, 0x101E, &f32_words(12_345.0));
+    // 0x4640E400 = 1.5069580078125 × 2^13 = 12 345 kWh.
+    put(&mut image, holding, 0x101E, &[0x4640, 0xE400]);
     let (r, _) = read_meter(&profile::CHINT_DTSU666, &image);
     assert_eq!(r.voltage.l1, Some(dec("230.2")));
     assert_eq!(r.current.l1, Some(dec("5.000")));
@@ -321,9 +344,10 @@ fn chint_dtsu666_scaled_floats_and_ddsu666_kilowatts() {
 
     let input = RegisterKind::Input;
     let mut image = Image::new();
-    // 1.5 kW = 1500 W.
-    put(&mut image, input, 0x2004, &f32_words(1.5));
-    put(&mut image, input, 0x4000, &f32_words(42.0));
+    // DDSU666 (Tasmota map, unverified): 0x3FC00000 = 1.5 × 2^0 = 1.5 kW = 1500 W.
+    put(&mut image, input, 0x2004, &[0x3FC0, 0x0000]);
+    // 0x42280000 = 1.3125 × 2^5 = 42 kWh.
+    put(&mut image, input, 0x4000, &[0x4228, 0x0000]);
     let (r, _) = read_meter(&profile::CHINT_DDSU666, &image);
     assert_eq!(r.active_power.total, Some(dec("1500")));
     assert_eq!(r.import.total, Some(dec("42")));
@@ -331,6 +355,8 @@ fn chint_dtsu666_scaled_floats_and_ddsu666_kilowatts() {
 
 #[test]
 fn acrel_adl400_tariffs_and_adw300_integers() {
+    // No Acrel register table was readable: the values follow the profiles' stated types
+    // and scales (ADL400 u32 0.1 kWh + float kW; ADW300 u16/i32, evcc), arithmetic shown.
     let holding = RegisterKind::Holding;
     let mut image = Image::new();
     // Forward total u32 0x0001_E240 = 123 456 in 0.1 kWh = 12 345.6 kWh.
@@ -372,10 +398,16 @@ fn acrel_adl400_tariffs_and_adw300_integers() {
 
 #[test]
 fn carlo_gavazzi_em24_word_swapped() {
+    // Value weights from the Carlo Gavazzi EM2x protocol (manualshive.com/en/manual/
+    // carlo-gavazzi/em-21/2558682?page=8): V×10, W×10, PF×1000, Hz×10, kWh×10; INT32 sent
+    // least significant word first.
     let input = RegisterKind::Input;
     let mut image = Image::new();
-    // INT32 CDAB: 123 456 = 0x0001_E240 is sent as E240 0001; × 0.1 = 12 345.6 kWh.
-    put(&mut image, input, 0x42, &[0xE240, 0x0001]);
+    // kWh(+) TOT at 0x3E. INT32 CDAB: 123 456 = 0x0001_E240 is sent as E240 0001; × 0.1 =
+    // 12 345.6 kWh.
+    put(&mut image, input, 0x3E, &[0xE240, 0x0001]);
+    // kWh(+) PAR, the resettable partial counter at 0x42, must not be taken for the total.
+    put(&mut image, input, 0x42, &[0x0001, 0x0000]);
     // −36 800 (0xFFFF_7040) × 0.1 W = −3680.0 W, low word first.
     put(&mut image, input, 0x28, &[0x7040, 0xFFFF]);
     put(&mut image, input, 0x00, &[2302, 0]); // 230.2 V
@@ -389,6 +421,88 @@ fn carlo_gavazzi_em24_word_swapped() {
     assert_eq!(r.power_factor, Some(dec("-1.000")));
     assert_eq!(r.frequency, Some(dec("50.0")));
     assert_eq!(r.export.total, Some(dec("1.0")));
+}
+
+/// The ABB A43/A44 user manual (2CMC48001M0201 Rev C, §9.11.1, easymanua.ls/abb/a43/
+/// manual?p=168) shows this exact exchange: unit 5 reads 0x24 registers at 0x5000 and gets
+/// nine u64 totals. The reply, CRC `2F 9F` included, is fed to the RTU decoder as is.
+#[test]
+fn abb_manual_energy_reply_decodes() {
+    let mut wire = vec![0x05, 0x03, 0x48];
+    for total in [
+        0x0D_1290_u64, // "Total active import energy, 00000000000D1290hex -> 8567.20 kWh"
+        0x03_1209,     // "Total active export energy, 0000000000031209hex -> 2012.25 kWh"
+        0x0A_0086,     // active net, then reactive and apparent totals (not profiled)
+        0x04_1705,
+        0x01_2B18,
+        0x02_EBED,
+        0x0E_A7FE,
+        0x03_DB92,
+        0x0A_CC6C,
+    ] {
+        wire.extend_from_slice(&total.to_be_bytes());
+    }
+    wire.extend_from_slice(&[0x2F, 0x9F]);
+    let Decoded::Frame { frame, consumed } = rtu::Decoder::new(Direction::Response).decode(&wire)
+    else {
+        panic!("the manual's reply does not decode")
+    };
+    assert_eq!(consumed, 3 + 72 + 2);
+    let repr = rtu::Repr::parse(&frame, Direction::Response).unwrap();
+    assert_eq!(repr.slave, 5);
+    let meterkit_modbus::Pdu::Response(reply) = repr.pdu else {
+        panic!("not a response")
+    };
+    // The manual's request: "05 03 50 00 00 24 55 55".
+    let range = ReadRange {
+        kind: RegisterKind::Holding,
+        address: 0x5000,
+        quantity: 0x24,
+    };
+    let mut reading = MeterReading::new(0_i64);
+    let set = profile::ABB_B23
+        .decode_reply(&range, &reply, &profile::Ratios::DIRECT, &mut reading)
+        .unwrap();
+    assert_eq!(set, 2);
+    // 0x0D1290 = 856 720 × 0.01 kWh; 0x031209 = 201 225 × 0.01 kWh.
+    assert_eq!(reading.import.total, Some(dec("8567.20")));
+    assert_eq!(reading.export.total, Some(dec("2012.25")));
+}
+
+/// The instantaneous block of the same manual section (easymanua.ls/abb/a43/manual?p=170),
+/// word for word from 0x5B08 (L3-L2 voltage) to 0x5B3D (L3 power factor). The three
+/// line-to-neutral voltages before it are on the previous page, which was not read: L1-N
+/// is a chosen 0x000008FC = 2300 × 0.1 V = 230.0 V.
+#[test]
+fn abb_manual_instantaneous_values_decode() {
+    const FROM_5B08: [u16; 54] = [
+        0x0000, 0x0FCA, 0x0000, 0x0FC0, // L3-L2, L1-L3 voltage
+        0x0000, 0x0065, 0x0000, 0x00C9, 0x0000, 0x012E, 0x0000, 0x0086, // I1-I3, IN
+        0x0001, 0xE8E4, 0x0000, 0x5AE2, 0x0000, 0xB097, 0x0000, 0xDD6B, // P tot, L1-L3
+        0x0000, 0x7541, 0x0000, 0x001C, 0xFFFF, 0xD04A, 0x0000, 0xA4DB, // Q tot, L1-L3
+        0x0002, 0x25C3, 0x0000, 0x5AE2, 0x0000, 0xB6DF, 0x0001, 0x1402, // S tot, L1-L3
+        0x1383, // 0x5B2C frequency
+        0x0087, 0x0000, 0xFF6A, 0x016F, // power phase angles
+        0x0000, 0x04AF, 0xFB4E, // voltage phase angles
+        0xFFFF, 0xFFFF, 0xFFFF, // "FF FF FF … means no data available"
+        0xFFF3, 0x0409, 0xFCAE, // current phase angles
+        0x03CC, 0x03E8, 0x03C6, 0x0322, // 0x5B3A total PF, L1-L3
+    ];
+    let holding = RegisterKind::Holding;
+    let mut image = Image::new();
+    put(&mut image, holding, 0x5B00, &[0x0000, 0x08FC]);
+    put(&mut image, holding, 0x5B08, &FROM_5B08);
+    let (r, _) = read_meter(&profile::ABB_B23, &image);
+    assert_eq!(r.voltage.l1, Some(dec("230.0")));
+    // "L1 current=00000065hex=101dec -> 1.01 A", "L3 current … 302dec -> 3.02 A".
+    assert_eq!(r.current.l1, Some(dec("1.01")));
+    assert_eq!(r.current.l3, Some(dec("3.02")));
+    // "Active total power=0001E8E4hex=125156 -> 1251.56 W", "L2 … 45207 -> 452.07 W".
+    assert_eq!(r.active_power.total, Some(dec("1251.56")));
+    assert_eq!(r.active_power.l2, Some(dec("452.07")));
+    // "Frequency=1383=4995 -> 49.95 Hz"; "Total power factor=03CC=972 -> 0.972".
+    assert_eq!(r.frequency, Some(dec("49.95")));
+    assert_eq!(r.power_factor, Some(dec("0.972")));
 }
 
 #[test]
@@ -524,6 +638,7 @@ fn example_toml_profiles_match_the_built_ins() {
         let text = std::fs::read_to_string(&path).unwrap();
         let loaded = OwnedProfile::from_toml_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(loaded.profile().entries, builtin.entries, "{file}");
+        assert_eq!(loaded.provenance, builtin.provenance, "{file}");
         assert_eq!(
             loaded.max_registers_per_read,
             builtin.max_registers_per_read

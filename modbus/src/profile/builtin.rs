@@ -1,6 +1,10 @@
-//! Built-in profiles, from the register facts collected in meterkit's `spec/modbus.md`.
-//! Addresses are 0-based PDU addresses. `max_gap` only bridges registers that the
-//! vendors' maps document (other parameters), never undocumented holes.
+//! Built-in profiles. Addresses are 0-based PDU addresses. `max_gap` only bridges
+//! registers that the vendors' maps document (other parameters), never undocumented holes.
+//!
+//! Each profile's doc and `provenance` name the document its registers were checked
+//! against (title, version, the page it was read from) and the known variants. Where no
+//! vendor table could be read, the profile says so: those maps come from public
+//! implementations and are marked unverified.
 
 use meterkit_reading::Quantity as Q;
 
@@ -19,14 +23,26 @@ const fn sdm(address: u16, unit: Unit) -> Source {
 
 /// Eastron SDM630 (Modbus protocol V2).
 ///
-/// Provenance: volkszaehler/mbmd `meters/rs485/sdm.go`, Tasmota `xnrg_10_sdm630.ino`,
-/// OpenEMS `MeterEastronSdm630Impl`. Variants: SDM72D-M V2, Weidmüller EM12x and Kostal
-/// KEM-P use the same map. Float32 energy (see the module docs on precision); Eastron
-/// answers at most 80 registers (40 parameters) per read.
+/// Sources: *Eastron SDM630-Modbus (MID) V2 User Manual* (B+G e-tech / Eastron Germany):
+/// the end of its input-register table (page 28) and the IEEE 754 example "240.5 =
+/// 43 70 80 00", sent high register and high byte first (page 41,
+/// <https://manualshive.com/en/manual/eastron/sdm630-modbus-mid-v2/522581?page=41>). The
+/// rows 30001–30075 were read from the Eastron table as mirrored at
+/// <http://lamaplc.com/doku.php?do=export_xhtml&id=com%3Aeastron> (register 30000 + n + 1
+/// = address n: 30073 → 0x0048) and cross-checked where they coincide with Eastron's
+/// SDM72D-M manuals (V, I, P per phase 0x00–0x10, P total 0x34, import 0x48, export
+/// 0x4A); PF total 0x3E and frequency 0x46 rest on the mirror alone. FC04, float32 ABCD,
+/// SI units, no scale.
+///
+/// Variants: SDM630MCT, SDM72D-M-2 (V2), Weidmüller EM12x and Kostal KEM-P use the same
+/// map (mbmd, Tasmota `xnrg_10`). Rejected: a "SDM630MCT Modbus Protocol V1.7" table at
+/// docs.racksync.com that puts import energy at 30063 and voltages at "0x7531" — it
+/// contradicts Eastron's own table. Eastron answers at most 40 parameters (80
+/// registers) per read (lamaplc). Float32 energy: see the module docs on precision.
 pub const SDM630: Profile<'static> = Profile {
     name: "sdm630",
     description: "Eastron SDM630 three-phase meter",
-    provenance: "mbmd sdm.go; Tasmota xnrg_10_sdm630; OpenEMS MeterEastronSdm630Impl. Same map: SDM72D-M V2, Weidmueller EM12x, Kostal KEM-P",
+    provenance: "Eastron SDM630-Modbus V2 user manual (B+G e-tech), FC04 float32 ABCD, float example p.41, https://manualshive.com/en/manual/eastron/sdm630-modbus-mid-v2/522581?page=41; rows 30001-30075 per the Eastron table mirrored at http://lamaplc.com/doku.php?do=export_xhtml&id=com%3Aeastron. Same map: SDM630MCT, SDM72D-M-2, Weidmueller EM12x, Kostal KEM-P",
     max_registers_per_read: 80,
     max_gap: 40,
     entries: &[
@@ -49,12 +65,18 @@ pub const SDM630: Profile<'static> = Profile {
 
 /// Eastron SDM120 (single phase).
 ///
-/// Provenance: volkszaehler/mbmd `sdm120.go`. The phase-1 power register is also the
-/// total. Variant: SDM120CT (CT-connected) reads primary side already.
+/// Source: the Eastron single-phase input-register layout (V 0x00, I 0x06, P 0x0C, f 0x46,
+/// import 0x48, export 0x4A; float32 ABCD, FC04) as given for the sibling SDM230 at
+/// <http://lamaplc.com/doku.php?do=export_xhtml&id=com%3Aeastron_sdm_230> and by
+/// volkszaehler/mbmd `sdm120.go`. **Unverified against an SDM120 manual**: no SDM120
+/// register table was readable (only the product page
+/// <http://domoticx.com/modbus-kwh-meter-eastron-sdm120/>). The phase-1 power register
+/// is also the total. Variants: SDM120CT reads primary side already; factory default
+/// 2400 Bd (taphome.com).
 pub const SDM120: Profile<'static> = Profile {
     name: "sdm120",
     description: "Eastron SDM120 single-phase meter",
-    provenance: "mbmd sdm120.go",
+    provenance: "UNVERIFIED against an SDM120 manual: Eastron single-phase layout per SDM230 table http://lamaplc.com/doku.php?do=export_xhtml&id=com%3Aeastron_sdm_230 and mbmd sdm120.go",
     max_registers_per_read: 80,
     max_gap: 40,
     entries: &[
@@ -70,12 +92,19 @@ pub const SDM120: Profile<'static> = Profile {
 
 /// Eastron SDM72 (version 1).
 ///
-/// Provenance: volkszaehler/mbmd `sdm72.go`, Tasmota `xnrg_29`. The SDM72D-M V2 has the
-/// full SDM630 map: use [`SDM630`] for it.
+/// Source: *B+G e-tech EASTRON SDM72D-M User Manual V1.5*, Part 3 "Modbus Protocol",
+/// page 14 (<https://www.easymanua.ls/eastron/sdm72d-m/manual?p=14>): FC04, float32;
+/// 30053 total system power 0x0034 (W), 30073 total import 0x0048 (kWh), 30075 total
+/// export 0x004A (kWh); "each request … restricted to 30 parameters" (60 registers).
+///
+/// Variants: the SDM72D-M-2 (V2, manual V1.1,
+/// <https://manualshive.com/en/manual/eastron/sdm72dm/522602?page=13>) adds voltages,
+/// currents and phase powers at the SDM630 addresses: use [`SDM630`] for it. Both also
+/// have total import/export power at 0x0500/0x0502.
 pub const SDM72: Profile<'static> = Profile {
     name: "sdm72",
     description: "Eastron SDM72 (v1) three-phase meter",
-    provenance: "mbmd sdm72.go; Tasmota xnrg_29. SDM72D-M V2: use sdm630",
+    provenance: "B+G e-tech EASTRON SDM72D-M User Manual V1.5, Modbus input registers p.14, https://www.easymanua.ls/eastron/sdm72d-m/manual?p=14. SDM72D-M-2 (V2): use sdm630",
     max_registers_per_read: 60,
     max_gap: 40,
     entries: &[
@@ -92,15 +121,24 @@ const fn dtsu(address: u16, scale: i8, unit: Unit) -> Source {
 
 /// Chint DTSU666 (three phase).
 ///
-/// Provenance: volkszaehler/mbmd `dtsu666.go`: the floats are raw, scaled values (V ÷10,
-/// A ÷1000, W ÷10, PF ÷1000, Hz ÷100), energy in kWh at 0x101E. Known variants
-/// (conflicting sources): import energy at 0x401E (gerontec/dtsu666); DTSU666-H unscaled
-/// versus DTSU666/-CT ×0.1 (lmatula/ha_chint_pm #2, #16); one page reports FC04 with energy
-/// at 0x4000. Check the nameplate and copy `profiles/` to adjust.
+/// Source: the vendor manual *DTSU666 series and DSSU666 series three phase electronic
+/// energy meter, User manual ZTY0.464.1448*, §5.3 Table 11
+/// (<https://www.easymanua.ls/chint/dtsu666-ct/manual?p=13>) confirms FC03 reads, IEEE 754
+/// float ABCD, 9600 Bd and CT/PT ratios at 0x0006/0x0007, but its measurement rows were
+/// not readable. **Addresses and scales unverified against the vendor table**: they follow
+/// volkszaehler/mbmd `dtsu666.go` — raw floats scaled V ÷10, A ÷1000, W ÷10, PF ÷1000,
+/// Hz ÷100, energy kWh at 0x101E/0x1028 — and the same ×10 / ×1000 encodings listed at
+/// <https://docs.smart-stuff.nl/p1-modbus-dongle/quick-start/register-mapping/dtsu666-emulation>.
+///
+/// Known variants (conflicting third-party sources): import/export energy at
+/// 0x401E/0x4028 (aggsoft.com register list, gerontec/dtsu666); DTSU666-H unscaled versus
+/// DTSU666/-CT ×0.1 (lmatula/ha_chint_pm #2, #16); a page reports FC04, 8N2, power in kW
+/// and energy at 0x4000 (bookstack.nearlyfreeenergy.com). Check the unit and copy
+/// `profiles/` to adjust.
 pub const CHINT_DTSU666: Profile<'static> = Profile {
     name: "dtsu666",
     description: "Chint DTSU666 three-phase meter",
-    provenance: "mbmd dtsu666.go. Conflicts: energy at 0x401E on some units; DTSU666-H unscaled",
+    provenance: "Chint DTSU666 user manual ZTY0.464.1448 Table 11 (FC03, float ABCD), https://www.easymanua.ls/chint/dtsu666-ct/manual?p=13; measurement addresses/scales UNVERIFIED (mbmd dtsu666.go). Variants: energy at 0x401E (aggsoft, gerontec); DTSU666-H unscaled",
     max_registers_per_read: 100,
     max_gap: 32,
     entries: &[
@@ -127,12 +165,16 @@ const fn ddsu(address: u16, unit: Unit) -> Source {
 
 /// Chint DDSU666 (single phase).
 ///
-/// Provenance: Tasmota `xnrg_11_ddsu666.ino` and `xnrg_29`. Power is in kW (converted to
-/// W). Energy float32 kWh at 0x4000/0x400A.
+/// **Unverified against a vendor manual**: the Chint operation manuals ZTY0.464.1036 and
+/// ZTY0.464.1224 exist publicly (e.g.
+/// <https://manualspro.net/331644-solax-power-ddsu666-single-phase-smart-meter-instruction-manual>)
+/// but their register tables were not readable. The map follows Tasmota
+/// `xnrg_11_ddsu666.ino` and `xnrg_29`: FC04, float32 ABCD, power in kW (converted to W),
+/// energy in kWh at 0x4000/0x400A.
 pub const CHINT_DDSU666: Profile<'static> = Profile {
     name: "ddsu666",
     description: "Chint DDSU666 single-phase meter",
-    provenance: "Tasmota xnrg_11_ddsu666; xnrg_29",
+    provenance: "UNVERIFIED against a Chint manual (ZTY0.464.1036/1224 tables not readable): Tasmota xnrg_11_ddsu666; xnrg_29",
     max_registers_per_read: 100,
     max_gap: 16,
     entries: &[
@@ -158,16 +200,21 @@ const fn adl_energy(address: u16) -> Source {
 
 /// Acrel ADL400 (three phase, tariff registers).
 ///
-/// Provenance: a public implementation citing the ADL400 manual. Instantaneous values are
+/// **Unverified against the vendor table**: the *ADL400 Installation and operation
+/// instruction* (V1.0 at <https://www.manualslib.com/manual/2801083/Acrel-Adl400.html>,
+/// V1.4 adds "partial ADDR list") was found but its address list was not readable. The
+/// map follows a public implementation citing the manual. Instantaneous values are
 /// primary-side floats (power in kW); energy u32 in 0.1 kWh primary side; tariffs T1–T4 are
 /// the Chinese 尖/峰/平/谷 (sharp, peak, flat, valley) registers. PT/CT ratios live at
 /// 0x008D/0x008E; daily (0x6000) and monthly (0x7000) history blocks are secondary side
 /// in 0.01 kWh and would need [`Ratio::CtPt`](super::Ratio::CtPt). One site saw 0x0818
-/// behave as the total power (unverified).
+/// behave as the total power (unverified). Beware the sibling ADL3000-E, whose manual
+/// (<https://www.easymanua.ls/acrel/adl3000-e/manual?p=14>) puts energy at 0x0000.. as
+/// "E = data × PT × CT × 0.01 kWh" (secondary side): a different map.
 pub const ACREL_ADL400: Profile<'static> = Profile {
     name: "adl400",
     description: "Acrel ADL400 three-phase DIN-rail meter",
-    provenance: "public implementation citing the ADL400 manual; 0x0818 as total unverified",
+    provenance: "UNVERIFIED against the Acrel ADL400 manual (address list not readable; https://www.manualslib.com/manual/2801083/Acrel-Adl400.html): public implementation citing it; 0x0818 as total unverified",
     max_registers_per_read: 125,
     max_gap: 24,
     entries: &[
@@ -198,12 +245,15 @@ pub const ACREL_ADL400: Profile<'static> = Profile {
 
 /// Acrel ADW300 (three phase, wireless/IoT meter).
 ///
-/// Provenance: evcc `templates/definition/meter/acrel-adw300.yaml` (decimal addresses):
-/// u16 voltage ×0.1 V, u16 current ×0.01 A, i32 power W, i32 energy ×0.01 kWh.
+/// **Unverified against the vendor table**: the *ADW300 Wireless Metering Meter
+/// Installation and Use Manual V1.2* (<https://www.scribd.com/document/715199368/ADW300-Manual>)
+/// was found but its address table was not readable. The map follows evcc
+/// `templates/definition/meter/acrel-adw300.yaml` (decimal addresses): u16 voltage
+/// ×0.1 V, u16 current ×0.01 A, i32 power W, i32 energy ×0.01 kWh.
 pub const ACREL_ADW300: Profile<'static> = Profile {
     name: "adw300",
     description: "Acrel ADW300 three-phase meter",
-    provenance: "evcc acrel-adw300.yaml",
+    provenance: "UNVERIFIED against the Acrel ADW300 manual V1.2 (table not readable): evcc acrel-adw300.yaml",
     max_registers_per_read: 125,
     max_gap: 30,
     entries: &[
@@ -255,14 +305,29 @@ const fn em24(address: u16, scale: i8, unit: Unit) -> Source {
 
 /// Carlo Gavazzi EM24 (RS-485 versions).
 ///
-/// Provenance: volkszaehler/mbmd `carlogavazzi-em24.go`; evcc `cg-em24.yaml` (which drops
-/// export energy, evcc#31143). INT32 least significant word first; power factor and
-/// frequency INT16. The PF block 0x32–0x35 is read here as L1, L2, L3, total
-/// (unverified). The Ethernet EM24_E1 map is not compatible.
+/// Sources: the Carlo Gavazzi communication protocol for the EM2x family (*EM21
+/// Communication Protocol V1 Rev 0*, headed "EM24-DIN Communication Protocol", §2.3,
+/// <https://manualshive.com/en/manual/carlo-gavazzi/em-21/2558682?page=8>) for the
+/// encodings — INT32, value weights V×10, A×1000, W×10, PF×1000 (INT16), Hz×10 (INT16),
+/// kWh×10, FC03 or FC04 — and the EM24 register list at
+/// <http://www.aggsoft.com/serial-data-logger/tutorials/modbus-data-logging/carlo-gavazzi-em24.htm>
+/// for the addresses: W Σ 0x28, PF L1–L3/Σ 0x32–0x35, Hz 0x37, **kWh(+) TOT 0x3E**,
+/// kWh(+) PAR 0x42, kWh(+) L1–L3 0x46–0x4A, T1–T4 0x4C–0x52, kWh(−) TOT 0x5C. The EM24
+/// datasheet lists kWh(+) TOT and kWh(+) PAR as separate variables
+/// (<https://www.manualshelf.com/manual/carlo-gavazzi/em24dinav93xo2x/datasheet-english/page-14.html>).
+/// INT32 least significant word first (taphome.com EM24 page, mbmd). The EM24 vendor table
+/// itself was not readable; the same site's EM21 list matches the EM21 vendor table read
+/// above register for register (kWh(+) TOT at 0x34), which is why its EM24 list is trusted
+/// over mbmd for the total.
+///
+/// Variants: volkszaehler/mbmd and evcc read import at 0x42, which the list above names
+/// the *partial* (resettable) counter — this profile reads the total at 0x3E. Export
+/// (0x5C) answers exception 02 on units configured without negative energy (evcc#31143).
+/// The Ethernet EM24_E1 map is not compatible.
 pub const EM24: Profile<'static> = Profile {
     name: "em24",
     description: "Carlo Gavazzi EM24 three-phase meter (RS-485)",
-    provenance: "mbmd carlogavazzi-em24.go; evcc cg-em24.yaml. EM24_E1 (Ethernet) incompatible; PF total at 0x35 unverified",
+    provenance: "Carlo Gavazzi EM2x communication protocol (EM21 V1R0, headed EM24-DIN) value weights, https://manualshive.com/en/manual/carlo-gavazzi/em-21/2558682?page=8; EM24 addresses per http://www.aggsoft.com/serial-data-logger/tutorials/modbus-data-logging/carlo-gavazzi-em24.htm (vendor table not read). Variant: mbmd/evcc read import at 0x42 = kWh(+) PAR (resettable); EM24_E1 incompatible",
     max_registers_per_read: 125,
     max_gap: 16,
     entries: &[
@@ -284,7 +349,7 @@ pub const EM24: Profile<'static> = Profile {
             Q::Frequency,
             Source::new(Input, 0x37, I16, Unit::Hz).scaled(-1),
         ),
-        e(Q::ImportEnergyTotal, em24(0x42, -1, Unit::KWh)),
+        e(Q::ImportEnergyTotal, em24(0x3E, -1, Unit::KWh)),
         e(Q::ExportEnergyTotal, em24(0x5C, -1, Unit::KWh)),
     ],
 };
@@ -297,13 +362,23 @@ const fn abb(address: u16, data_type: super::DataType, scale: i8, unit: Unit) ->
 
 /// ABB B23 (same map: A43, A44, B24).
 ///
-/// Provenance: volkszaehler/mbmd `abb.go`. Big-endian integers; "not available" is all
-/// ones for unsigned and 0x7FFF… for signed registers. Energy u64 in 0.01 kWh. Per-tariff
-/// registers exist but their addresses are (unverified), so they are left out.
+/// Source: *ABB A43/A44 User Manual 2CMC48001M0201 Revision C*, §9.4 "Mapping Tables"
+/// (<https://manualshive.com/en/manual/abb/a43/4297?page=108>: active import 0x5000 and
+/// export 0x5004, 4 registers, 0,01 kWh, unsigned) and the §9.11 communication examples
+/// (<https://easymanua.ls/abb/a43/manual?p=168>, <https://easymanua.ls/abb/a43/manual?p=170>),
+/// whose commented replies fix the instantaneous layout: u32 voltages 0,1 V and currents
+/// 0,01 A from 0x5B00, i32 powers 0,01 W from 0x5B14 (total, L1–L3), u16 frequency
+/// 0,01 Hz at 0x5B2C, i16 total power factor 0,001 at 0x5B3A; FC03, big-endian. The B23/B24
+/// manual (2CMC485003M0201, §9.3 Mapping Tables) shares the map per volkszaehler/mbmd
+/// `abb.go`, but its table was not read. "Not available" is all ones (the manual's
+/// example shows `FF FF …` for absent data); signed registers use 0x7FFF… (mbmd).
+///
+/// Variants: per-tariff registers exist (the manual's example reads 48 registers at
+/// 0x5170) but their mapping table was not read, so they are left out.
 pub const ABB_B23: Profile<'static> = Profile {
     name: "b23",
     description: "ABB B23 three-phase meter (also A43, A44, B24)",
-    provenance: "mbmd abb.go. Same map: A43, A44, B24. Tariff registers unverified, omitted",
+    provenance: "ABB A43/A44 User Manual 2CMC48001M0201 Rev C, mapping table 9.4 and examples 9.11, https://manualshive.com/en/manual/abb/a43/4297?page=108 and https://easymanua.ls/abb/a43/manual?p=170; B23/B24 share the map (mbmd abb.go). Tariff registers (0x5170..) omitted: table not read",
     max_registers_per_read: 125,
     max_gap: 16,
     entries: &[
