@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{
-    Cdr, CdrDimensionType, ChargingPeriod, OcpiError, Price, PriceComponent, Reservation,
-    Restrictions, Tariff, TariffDimension,
+    Cdr, CdrDimension, CdrDimensionType, ChargingPeriod, OcpiError, Price, PriceComponent,
+    Reservation, Restrictions, Tariff, TariffDimension,
 };
 use crate::Zone;
 
@@ -277,9 +277,9 @@ impl LocalClock {
         Some(offset)
     }
 
-    /// The local wall time at `utc`; `None` beyond chrono's range.
-    fn local(&mut self, utc: DateTime<Utc>) -> Option<NaiveDateTime> {
-        let utc_ms = utc.timestamp_millis();
+    /// The local wall time at `utc`, whose `timestamp_millis` is `utc_ms`; `None` beyond
+    /// chrono's range.
+    fn local(&mut self, utc: DateTime<Utc>, utc_ms: i64) -> Option<NaiveDateTime> {
         let sub_ms_nanos = utc.timestamp_subsec_nanos() % 1_000_000;
         let local_ms = utc_ms.checked_add(self.offset(utc_ms)?)?;
         let into_day = local_ms.checked_sub(self.midnight);
@@ -316,6 +316,7 @@ struct ExactSum {
 impl ExactSum {
     /// `None` when the sum no longer fits a `Decimal` exactly (so [`value`](Self::value) never
     /// fails after a successful add).
+    #[inline]
     fn add(&mut self, value: Decimal) -> Option<()> {
         let (mut mantissa, scale) = (value.mantissa(), value.scale());
         if scale > self.scale {
@@ -534,6 +535,7 @@ impl<'t> Selector<'t> {
 }
 
 /// Hours (4 decimals on the wire) to whole milliseconds, snapped to the period length.
+#[inline]
 fn hours_to_ms(hours: Decimal, period_ms: i64, at: At) -> Result<i64, OcpiError> {
     if hours.is_sign_negative() && !hours.is_zero() {
         return Err(OcpiError::Invalid {
@@ -550,6 +552,10 @@ fn hours_to_ms(hours: Decimal, period_ms: i64, at: At) -> Result<i64, OcpiError>
     }
     let scale = hours.scale();
     let ms = match (i64::try_from(hours.mantissa()), 10i64.checked_pow(scale)) {
+        // Up to 5 decimals (the wire has 4) 10^scale divides 3 600 000: an exact multiply.
+        (Ok(mantissa), Some(denominator)) if scale <= 5 => mantissa
+            .checked_mul(MS_PER_HOUR / denominator)
+            .ok_or_else(|| overflow(at))?,
         (Ok(mantissa), Some(denominator)) if mantissa <= i64::MAX / MS_PER_HOUR / 2 => {
             (mantissa * MS_PER_HOUR + denominator / 2) / denominator
         }
@@ -579,21 +585,33 @@ fn step_up(total: Decimal, step: Decimal) -> Option<Decimal> {
     })
 }
 
-/// One period's volumes by [`CdrDimensionType`], read in one pass: the first dimension of
-/// each type counts, as in [`ChargingPeriod::volume`].
+/// Where one period's volumes are, by [`CdrDimensionType`], found in one pass: the first
+/// dimension of each type counts, as in [`ChargingPeriod::volume`].
 #[derive(Default)]
-struct Volumes([Option<Decimal>; CdrDimensionType::Other as usize + 1]);
+struct Volumes<'c> {
+    dimensions: &'c [CdrDimension],
+    /// Index into `dimensions` plus one; 0 for none.
+    at: [u8; CdrDimensionType::Other as usize + 1],
+}
 
-impl Volumes {
-    fn read(&mut self, period: &ChargingPeriod) {
-        self.0 = Default::default();
-        for d in &period.dimensions {
-            self.0[d.dimension as usize].get_or_insert(d.volume);
+impl<'c> Volumes<'c> {
+    #[inline]
+    fn read(&mut self, period: &'c ChargingPeriod) {
+        self.dimensions = &period.dimensions;
+        self.at = Default::default();
+        // Periods carry a handful of dimensions; one beyond the 255th is not looked at.
+        for (i, d) in period.dimensions.iter().take(255).enumerate() {
+            let slot = &mut self.at[d.dimension as usize];
+            if *slot == 0 {
+                *slot = u8::try_from(i + 1).unwrap_or(u8::MAX);
+            }
         }
     }
 
+    #[inline]
     fn get(&self, dimension: CdrDimensionType) -> Option<Decimal> {
-        self.0[dimension as usize]
+        let at = usize::from(self.at[dimension as usize]).checked_sub(1)?;
+        self.dimensions.get(at).map(|d| d.volume)
     }
 }
 
@@ -748,6 +766,7 @@ pub fn price_cdr(cdr: &Cdr, tariffs: &[Tariff], zone: Zone) -> Result<PricedCdr,
     let mut clock = LocalClock::new(zone);
     let mut selector = Selector::new(tariff);
     let start_ms = start.timestamp_millis();
+    let mut known = (start, start_ms);
 
     for (i, period) in cdr.charging_periods.iter().enumerate() {
         let here = At::period(i, "");
@@ -765,17 +784,28 @@ pub fn price_cdr(cdr: &Cdr, tariffs: &[Tariff], zone: Zone) -> Result<PricedCdr,
             .map_or(end, |n: &ChargingPeriod| {
                 n.start_date_time.clamp(p_start, end)
             });
-        let p_start_ms = p_start.timestamp_millis();
-        let period_ms = p_end.timestamp_millis() - p_start_ms;
+        // A period's end is the next one's start: each instant is converted once.
+        let p_start_ms = if p_start == known.0 {
+            known.1
+        } else {
+            p_start.timestamp_millis()
+        };
+        known = (p_end, p_end.timestamp_millis());
+        let period_ms = known.1 - p_start_ms;
         let dims = At::period(i, ".dimensions");
         volumes.read(period);
         let vol = |t| volumes.get(t);
-        let ms = |t| vol(t).map_or(Ok(0), |hours| hours_to_ms(hours, period_ms, dims));
         let kwh = vol(CdrDimensionType::Energy).unwrap_or_default();
+        let ms = |t| match vol(t) {
+            Some(hours) => hours_to_ms(hours, period_ms, dims),
+            None => Ok(0),
+        };
         let time_ms = ms(CdrDimensionType::Time)?;
         let park_ms = ms(CdrDimensionType::ParkingTime)?;
         let reserved_ms = ms(CdrDimensionType::ReservationTime)?;
-        let local = clock.local(p_start).ok_or_else(|| overflow(here))?;
+        let local = clock
+            .local(p_start, p_start_ms)
+            .ok_or_else(|| overflow(here))?;
         selector.next_period(local);
         let state = State {
             local,
@@ -1129,7 +1159,7 @@ mod tests {
             let mut energy = ExactSum::default();
             for step in steps {
                 at += chrono::TimeDelta::minutes(step);
-                let local = clock.local(at).unwrap();
+                let local = clock.local(at, at.timestamp_millis()).unwrap();
                 selector.next_period(local);
                 let state = State {
                     local,
@@ -1159,7 +1189,11 @@ mod tests {
         let mut at = DateTime::from_timestamp(1_761_955_200, 123_456_789).unwrap();
         for _ in 0..(3 * 1440 / 7) {
             let expected = at.with_timezone(&tz).naive_local();
-            assert_eq!(clock.local(at), Some(expected), "at {at}");
+            assert_eq!(
+                clock.local(at, at.timestamp_millis()),
+                Some(expected),
+                "at {at}"
+            );
             at += chrono::TimeDelta::milliseconds(7 * 60_000 + 13);
         }
     }
