@@ -686,8 +686,18 @@ fn datetime_wire<const N: usize>(t: &NaiveDateTime, field: &'static str) -> Resu
     Ok(out)
 }
 
-fn freeze_byte(value: Option<u8>) -> u8 {
-    value.map_or(0x99, |v| to_bcd(u32::from(v)))
+/// A freeze field's byte: 99 (the periodic wildcard) for `None`, else BCD. 99 and above
+/// cannot be sent as a value: 99 would read back as the wildcard, three digits not at all.
+fn freeze_byte(value: Option<u8>, offset: usize) -> Result<u8, Error> {
+    match value {
+        None => Ok(0x99),
+        Some(v) if v < 99 => Ok(to_bcd(u32::from(v))),
+        Some(v) => Err(Error::Field {
+            field: "freeze time (each field 0..=98, or None for every)",
+            offset,
+            byte: v,
+        }),
+    }
 }
 
 impl Request {
@@ -754,8 +764,9 @@ impl Request {
     ///
     /// [`Error::DataTooLong`] when a write's data does not fit the 255-byte field;
     /// [`Error::NotInEdition`] for a combination the edition lacks (a 1997 load-record
-    /// read, a 2007 write without operator code, a 1997 one with); [`Error::Field`] for a
-    /// time outside 2000..=2099 or a load-record time with seconds.
+    /// read, a 2007 write without operator code, a 1997 one with, clearing events by a 1997
+    /// DI); [`Error::Field`] for a time outside 2000..=2099, a load-record time with
+    /// seconds, or a freeze-time field above 98.
     pub fn to_frame(&self, address: Address) -> Result<FrameRepr, Error> {
         let edition = self.edition();
         let function = self.function();
@@ -819,10 +830,10 @@ impl Request {
             }
             Request::Freeze { at } => {
                 w.bytes(&[
-                    freeze_byte(at.minute),
-                    freeze_byte(at.hour),
-                    freeze_byte(at.day),
-                    freeze_byte(at.month),
+                    freeze_byte(at.minute, 0)?,
+                    freeze_byte(at.hour, 1)?,
+                    freeze_byte(at.day, 2)?,
+                    freeze_byte(at.month, 3)?,
                 ])?;
             }
             Request::ChangeBaud { rate, .. } => {
@@ -852,6 +863,10 @@ impl Request {
                 operator,
                 di,
             } => {
+                // A 2007 function: a 1997 DI would make the data field two bytes short.
+                let Di::V2007(_) = di else {
+                    return Err(lacking);
+                };
                 w.bytes(&password.to_wire())?.bytes(&operator.0)?.di(*di)?;
             }
             Request::RelayControl {
@@ -943,7 +958,9 @@ impl Reply {
     /// # Errors
     ///
     /// [`Error::DataTooLong`] when the data does not fit the 255-byte field;
-    /// [`Error::NotInEdition`] for a function the edition lacks.
+    /// [`Error::NotInEdition`] for a function the edition lacks, or a subsequent-frame
+    /// reply whose sequence number does not match its DI's edition (2007 has one, 1997
+    /// none).
     pub fn to_frame(&self, address: Address) -> Result<FrameRepr, Error> {
         let function = self.function();
         let edition = self.edition();
@@ -962,8 +979,13 @@ impl Reply {
                 more,
             } => {
                 w.di(*di)?.bytes(data)?;
-                if let Some(seq) = seq {
-                    w.bytes(&[*seq])?;
+                // The sequence byte is what tells a 2007 subsequent reply from a 1997 one.
+                match (seq, edition) {
+                    (Some(seq), Edition::V2007) => {
+                        w.bytes(&[*seq])?;
+                    }
+                    (None, Edition::V1997) => {}
+                    _ => return Err(Error::NotInEdition { function, edition }),
                 }
                 request.normal_reply(*more)
             }

@@ -260,3 +260,75 @@ proptest! {
         }
     }
 }
+
+/// Messages the wire cannot carry are refused when built, not sent as something else. Each
+/// case was found by the `dlt645_roundtrip` fuzz target (inputs in
+/// `fuzz/seeds/dlt645_roundtrip/crash-*`).
+#[test]
+fn builders_refuse_what_the_wire_cannot_carry() {
+    let address = Address::from_wire([0x01, 0x02, 0x03, 0x04, 0x05, 0x06]);
+    let password = Password {
+        level: 2,
+        code: [0x11, 0x22, 0x33],
+    };
+    // ClearEvents (0x1B) exists in 2007 only: a two-byte 1997 DI would leave the data field
+    // two bytes short of the 12 the parser requires.
+    let clear = Request::ClearEvents {
+        password,
+        operator: OperatorCode([1, 2, 3, 4]),
+        di: Di::V1997(0x9010),
+    };
+    assert!(matches!(
+        clear.to_frame(address),
+        Err(dlt645::Error::NotInEdition { .. })
+    ));
+    // A 2007 subsequent-frame reply carries its sequence byte, a 1997 one none; either
+    // mismatch would be read back with a data byte taken for the sequence or the other way.
+    let data = Payload::from_slice(&[0x7F, 0x73, 0xCE]).unwrap();
+    for (di, seq) in [(Di::V2007(0x0001_0000), None), (Di::V1997(0x9010), Some(1))] {
+        let reply = Reply::ReadSubsequent {
+            di,
+            data: data.clone(),
+            seq,
+            more: false,
+        };
+        assert!(
+            matches!(
+                reply.to_frame(address),
+                Err(dlt645::Error::NotInEdition { .. })
+            ),
+            "{di:?} with seq {seq:?}"
+        );
+    }
+    // A freeze field is one BCD byte where 99 means "every": 99 and above cannot be sent as
+    // a value (month 255 used to go out as 55, 99 as the wildcard).
+    for month in [99, 255] {
+        let freeze = Request::Freeze {
+            at: FreezeTime {
+                month: Some(month),
+                day: Some(1),
+                hour: Some(0),
+                minute: Some(0),
+            },
+        };
+        assert!(
+            matches!(
+                freeze.to_frame(address),
+                Err(dlt645::Error::Field { offset: 3, .. })
+            ),
+            "month {month}"
+        );
+    }
+    // The same freeze with a sendable month still goes out and reads back as sent.
+    let at = FreezeTime {
+        month: Some(12),
+        day: None,
+        hour: Some(23),
+        minute: Some(59),
+    };
+    let repr = Request::Freeze { at }.to_frame(address).unwrap();
+    assert_eq!(
+        Message::parse(&repr).unwrap(),
+        Message::Request(Request::Freeze { at })
+    );
+}
