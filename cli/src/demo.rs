@@ -783,10 +783,17 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
             scale.display(receipt.debt_after - receipt.debt_before)
         );
     }
-    println!(
-        "\nStatement of demo-user (`meterkit ledger --journal {} statement demo-user` lists every capture):",
-        journal.display()
-    );
+    // Without --journal the journal lives in a temporary directory removed at exit.
+    if args.journal.is_some() {
+        println!(
+            "\nStatement of demo-user (`meterkit ledger --journal {} statement demo-user` lists every capture):",
+            journal.display()
+        );
+    } else {
+        println!(
+            "\nStatement of demo-user (run with --journal FILE to keep the ledger and list every capture):"
+        );
+    }
     let lines = ledger_cmd::statement_lines(ledger.ledger(), user);
     let captures: Vec<&String> = lines.iter().filter(|l| l.contains(" capture ")).collect();
     for line in lines.iter().filter(|l| !l.contains(" capture ")) {
