@@ -1,8 +1,10 @@
 //! CRC-16/MODBUS (poly 0x8005 reflected = 0xA001, init 0xFFFF, no final xor; check value
 //! `crc16(b"123456789") == 0x4B37`), sent low byte first.
 //!
-//! Slice-by-16: sixteen 256-entry tables built at compile time let the loop fold sixteen
-//! input bytes per step with independent lookups instead of one dependent lookup per byte.
+//! With the default feature `fast-crc`, slice-by-16: sixteen 256-entry tables (8 KiB)
+//! built at compile time let the loop fold sixteen input bytes per step with independent
+//! lookups instead of one dependent lookup per byte. Without it (firmware, where flash
+//! counts more than nanoseconds), one 512-byte table and a byte-wise loop.
 //! Measured in `benches/benches/modbus.rs` (256 bytes): about 9× faster than the `crc`
 //! crate's default table and 6× faster than modbus-core; on par with `crc`'s `Table<16>`
 //! (the same technique; 0.8–1.1× of it run to run on a shared machine) without the
@@ -11,7 +13,7 @@
 /// Reflected polynomial 0x8005.
 const POLY: u16 = 0xA001;
 /// Bytes folded per step.
-const SLICES: usize = 16;
+const SLICES: usize = if cfg!(feature = "fast-crc") { 16 } else { 1 };
 
 /// `TABLES[k][b]` = the CRC contribution of byte `b` followed by `k` zero bytes.
 static TABLES: [[u16; 256]; SLICES] = build_tables();
@@ -59,6 +61,24 @@ pub fn crc16(data: &[u8]) -> u16 {
 }
 
 /// Continues a CRC-16/MODBUS computation: `update(crc16(a), b) == crc16(a ++ b)`.
+#[cfg(not(feature = "fast-crc"))]
+pub fn update(mut crc: u16, data: &[u8]) -> u16 {
+    for &byte in data {
+        crc = step(crc, byte);
+    }
+    crc
+}
+
+/// One byte through the table: the whole algorithm without `fast-crc`, the tail with it.
+#[inline(always)]
+#[allow(clippy::inline_always)] // the loops' only work
+fn step(crc: u16, byte: u8) -> u16 {
+    let [lo, _] = crc.to_le_bytes();
+    (crc >> 8) ^ TABLES[0][usize::from(lo ^ byte)]
+}
+
+/// Continues a CRC-16/MODBUS computation: `update(crc16(a), b) == crc16(a ++ b)`.
+#[cfg(feature = "fast-crc")]
 pub fn update(mut crc: u16, data: &[u8]) -> u16 {
     let (blocks, rest) = data.as_chunks::<SLICES>();
     for block in blocks {
@@ -79,13 +99,13 @@ pub fn update(mut crc: u16, data: &[u8]) -> u16 {
         crc = fold(crc, block);
     }
     for &byte in rest {
-        let [lo, _] = crc.to_le_bytes();
-        crc = (crc >> 8) ^ TABLES[0][usize::from(lo ^ byte)];
+        crc = step(crc, byte);
     }
     crc
 }
 
 /// Folds an `N`-byte block (2 ≤ `N` ≤ 16) into the CRC with `N` table lookups.
+#[cfg(feature = "fast-crc")]
 ///
 /// Bytes 2.. do not depend on the running CRC and are combined first, off the
 /// loop-carried dependency chain, which then is one XOR, one lookup and two XORs.

@@ -214,12 +214,33 @@ fn check_slave(slave: u8, direction: Direction) -> Result<(), Error> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decoder {
     direction: Direction,
+    /// Whether [`decode`](Self::decode) parses each framed PDU to check its fields.
+    validate: bool,
 }
 
 impl Decoder {
     /// A decoder for frames travelling in `direction`.
     pub const fn new(direction: Direction) -> Self {
-        Decoder { direction }
+        Decoder {
+            direction,
+            validate: true,
+        }
+    }
+
+    /// A decoder whose [`decode`](Self::decode) frames by structure and checks the CRC but
+    /// does not parse the PDU's fields (quantity limits, byte count against quantity, …).
+    ///
+    /// For firmware that reads the few functions it asked for straight from the
+    /// [`Frame`] view: the general parser of every function code is then never called, and
+    /// link-time optimisation drops it (about 2.5 KiB on a Cortex-M4). A frame that is
+    /// structurally sound but breaks a field rule is handed over rather than skipped, so
+    /// the caller checks what it reads. [`decode_repr`](Self::decode_repr) always parses.
+    #[must_use]
+    pub const fn framing_only(self) -> Self {
+        Decoder {
+            validate: false,
+            ..self
+        }
     }
 
     /// The direction this decoder expects.
@@ -230,7 +251,13 @@ impl Decoder {
     /// Looks at the start of `buf` (see [`Decoded`]).
     #[inline(always)]
     pub fn decode<'b>(&self, buf: &'b [u8]) -> Decoded<Frame<&'b [u8]>> {
-        self.decode_parts(buf).map(|(frame, _)| frame)
+        let (direction, validate) = (self.direction, self.validate);
+        self.decode_with(buf, |frame| {
+            if validate {
+                Repr::parse(&frame, direction)?;
+            }
+            Ok(frame)
+        })
     }
 
     /// Like [`decode`](Self::decode), handing back the parsed frame: the decoder parses it to
@@ -250,11 +277,18 @@ impl Decoder {
     /// ```
     #[inline]
     pub fn decode_repr<'b>(&self, buf: &'b [u8]) -> Decoded<Repr<'b>> {
-        self.decode_parts(buf).map(|(_, repr)| repr)
+        let direction = self.direction;
+        self.decode_with(buf, |frame| Repr::parse(&frame, direction))
     }
 
+    /// Frames by structure and checks the CRC, then lets `accept` turn the frame into the
+    /// answer or reject it (skipped like a CRC mismatch).
     #[inline(always)]
-    fn decode_parts(self, buf: &[u8]) -> Decoded<(Frame<&[u8]>, Repr<'_>)> {
+    fn decode_with<'b, T>(
+        self,
+        buf: &'b [u8],
+        accept: impl FnOnce(Frame<&'b [u8]>) -> Result<T, Error>,
+    ) -> Decoded<T> {
         let Some(&slave) = buf.first() else {
             return Decoded::NeedMore {
                 at_least: MIN_ADU_LEN,
@@ -282,9 +316,9 @@ impl Decoder {
             Ok(frame) => frame,
             Err(reason) => return Decoded::Skip { count: 1, reason },
         };
-        match Repr::parse(&frame, self.direction) {
-            Ok(repr) => Decoded::Frame {
-                frame: (frame, repr),
+        match accept(frame) {
+            Ok(frame) => Decoded::Frame {
+                frame,
                 consumed: total,
             },
             Err(reason) => Decoded::Skip { count: 1, reason },

@@ -191,12 +191,28 @@ impl<'a> Repr<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decoder {
     direction: Direction,
+    /// Whether [`decode`](Self::decode) parses each framed PDU to check its fields.
+    validate: bool,
 }
 
 impl Decoder {
     /// A decoder for ADUs travelling in `direction`.
     pub const fn new(direction: Direction) -> Self {
-        Decoder { direction }
+        Decoder {
+            direction,
+            validate: true,
+        }
+    }
+
+    /// A decoder whose [`decode`](Self::decode) frames by the MBAP header but does not parse
+    /// the PDU's fields, as [`rtu::Decoder::framing_only`](crate::rtu::Decoder::framing_only)
+    /// does. [`decode_repr`](Self::decode_repr) always parses.
+    #[must_use]
+    pub const fn framing_only(self) -> Self {
+        Decoder {
+            validate: false,
+            ..self
+        }
     }
 
     /// The direction this decoder expects.
@@ -207,7 +223,13 @@ impl Decoder {
     /// Looks at the start of `buf` (see [`Decoded`]).
     #[inline]
     pub fn decode<'b>(&self, buf: &'b [u8]) -> Decoded<Frame<&'b [u8]>> {
-        self.decode_parts(buf).map(|(frame, _)| frame)
+        let (direction, validate) = (self.direction, self.validate);
+        Self::decode_with(buf, |frame| {
+            if validate {
+                Repr::parse(&frame, direction)?;
+            }
+            Ok(frame)
+        })
     }
 
     /// Like [`decode`](Self::decode), handing back the parsed frame: the decoder parses it to
@@ -226,11 +248,17 @@ impl Decoder {
     /// ```
     #[inline]
     pub fn decode_repr<'b>(&self, buf: &'b [u8]) -> Decoded<Repr<'b>> {
-        self.decode_parts(buf).map(|(_, repr)| repr)
+        let direction = self.direction;
+        Self::decode_with(buf, |frame| Repr::parse(&frame, direction))
     }
 
+    /// Frames by the MBAP header, then lets `accept` turn the frame into the answer or
+    /// reject it (skipped whole: the header vouches for its boundaries).
     #[inline]
-    fn decode_parts(self, buf: &[u8]) -> Decoded<(Frame<&[u8]>, Repr<'_>)> {
+    fn decode_with<'b, T>(
+        buf: &'b [u8],
+        accept: impl FnOnce(Frame<&'b [u8]>) -> Result<T, Error>,
+    ) -> Decoded<T> {
         let total = match announced_len(buf) {
             Err(reason) => return Decoded::Skip { count: 1, reason },
             Ok(None) => {
@@ -249,9 +277,9 @@ impl Decoder {
             Ok(frame) => frame,
             Err(reason) => return Decoded::Skip { count: 1, reason },
         };
-        match Repr::parse(&frame, self.direction) {
-            Ok(repr) => Decoded::Frame {
-                frame: (frame, repr),
+        match accept(frame) {
+            Ok(frame) => Decoded::Frame {
+                frame,
                 consumed: total,
             },
             Err(reason) => Decoded::Skip {

@@ -525,3 +525,46 @@ fn a_crc_valid_false_frame_does_not_swallow_the_real_one() {
         matches!(events[1], ScanEvent::Frame { offset: 1, frame } if frame.as_bytes() == &input[1..])
     );
 }
+
+/// A framing-only decoder hands over a frame whose structure and CRC are sound but whose
+/// fields break a rule; the validating decoder skips it. Both find the same frame boundary.
+#[test]
+fn framing_only_hands_over_what_validation_would_skip() {
+    use meterkit_modbus::{Decoded, Direction, crc16, rtu, tcp};
+
+    // FC05 echo with coil value 0x1234: only 0xFF00 (on) and 0x0000 (off) are legal, a rule
+    // of the field, not of the frame's length.
+    let mut rtu_bytes = vec![0x01, 0x05, 0x00, 0x10, 0x12, 0x34];
+    let crc = crc16(&rtu_bytes).to_le_bytes();
+    rtu_bytes.extend_from_slice(&crc);
+    let decoder = rtu::Decoder::new(Direction::Response);
+    assert!(matches!(
+        decoder.decode_eof(&rtu_bytes),
+        Decoded::Skip { count: 1, .. }
+    ));
+    match decoder.framing_only().decode_eof(&rtu_bytes) {
+        Decoded::Frame { frame, consumed } => {
+            assert_eq!(consumed, rtu_bytes.len());
+            assert_eq!(frame.pdu_bytes(), &rtu_bytes[1..6]);
+        }
+        other => panic!("framing-only decoder: {other:?}"),
+    }
+    // decode_repr always parses, so it still refuses the frame.
+    assert!(matches!(
+        decoder.framing_only().decode_repr(&rtu_bytes),
+        Decoded::Skip { .. }
+    ));
+
+    // The same PDU over TCP (transaction 9, length 6 = unit + 5 PDU bytes).
+    let mut tcp_bytes = vec![0x00, 0x09, 0x00, 0x00, 0x00, 0x06, 0x01];
+    tcp_bytes.extend_from_slice(&rtu_bytes[1..6]);
+    let decoder = tcp::Decoder::new(Direction::Response);
+    assert!(matches!(
+        decoder.decode(&tcp_bytes),
+        Decoded::Skip { count: 12, .. }
+    ));
+    assert!(matches!(
+        decoder.framing_only().decode(&tcp_bytes),
+        Decoded::Frame { consumed: 12, .. }
+    ));
+}
