@@ -1,6 +1,7 @@
 //! OCPI 2.2.1 (and 2.1.1) Tariff and CDR objects as serde types with exact decimals.
 
 use alloc::{
+    borrow::Cow,
     boxed::Box,
     string::{String, ToString},
     vec::Vec,
@@ -379,14 +380,16 @@ fn raw_decimal<E: serde::de::Error>(raw: &RawValue) -> Result<Option<Decimal>, E
         .ok_or_else(|| E::custom(format_args!("expected a decimal number, found {text}")))
 }
 
+// Objects are read from text (`serde_json::from_str`), so the raw number can be borrowed
+// from it rather than copied into a box for every figure of every period.
 fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    let raw = Box::<RawValue>::deserialize(d)?;
-    raw_decimal(&raw)?.ok_or_else(|| D::Error::custom("expected a decimal number, found null"))
+    let raw = <&'de RawValue>::deserialize(d)?;
+    raw_decimal(raw)?.ok_or_else(|| D::Error::custom("expected a decimal number, found null"))
 }
 
 fn de_opt_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    let raw = Box::<RawValue>::deserialize(d)?;
-    raw_decimal(&raw)
+    let raw = <&'de RawValue>::deserialize(d)?;
+    raw_decimal(raw)
 }
 
 #[derive(Deserialize)]
@@ -425,8 +428,26 @@ pub(crate) fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
         })
 }
 
+/// A string borrowed from the input when it has no escapes, copied only when it has.
+fn de_text<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
+    struct Text;
+    impl<'de> serde::de::Visitor<'de> for Text {
+        type Value = Cow<'de, str>;
+        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Cow::Borrowed(v))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(v.into()))
+        }
+    }
+    d.deserialize_str(Text)
+}
+
 fn de_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-    let text = String::deserialize(d)?;
+    let text = de_text(d)?;
     parse_datetime(&text)
         .ok_or_else(|| D::Error::custom(format_args!("invalid date-time {text:?}")))
 }
