@@ -24,13 +24,19 @@ fuzz_target!(|data: &[u8]| {
                 assert!(consumed <= tcp::MAX_ADU_LEN && consumed <= input.len());
                 let repr = tcp::Repr::parse(&frame, direction).expect("accepted frames parse");
                 match decoder.decode_repr(input) {
-                    Decoded::Frame { frame: parsed, consumed: c } => {
+                    Decoded::Frame {
+                        frame: parsed,
+                        consumed: c,
+                    } => {
                         assert_eq!((parsed, c), (repr, consumed));
                     }
                     other => panic!("decode_repr disagrees with decode: {other:?}"),
                 }
                 match framing_only.decode_eof(input) {
-                    Decoded::Frame { frame: framed, consumed: c } => {
+                    Decoded::Frame {
+                        frame: framed,
+                        consumed: c,
+                    } => {
                         assert_eq!((framed.as_bytes(), c), (frame.as_bytes(), consumed));
                     }
                     other => panic!("framing-only decoder refuses a valid frame: {other:?}"),

@@ -4,13 +4,19 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use libfuzzer_sys::fuzz_target;
-use meterkit_tariff::{Attribution, ChargeState, LivePricer, PricingPolicy, Reading, price_session};
+use meterkit_tariff::{
+    Attribution, ChargeState, LivePricer, PricingPolicy, Reading, price_session,
+};
 
 const TARIFF: &str = include_str!("../../tariff/examples-data/cn-tou.toml");
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(tariff) = meterkit_tariff::file::load_toml(TARIFF) else { return };
-    let Some((&flags, rest)) = data.split_first() else { return };
+    let Ok(tariff) = meterkit_tariff::file::load_toml(TARIFF) else {
+        return;
+    };
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
     let mut policy = PricingPolicy::default();
     if flags & 1 != 0 {
         policy = policy.with_attribution(Attribution::RateRegisters);
@@ -19,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
         policy = policy.with_register_modulus_wh(1_000_000_000);
     }
     let start = DateTime::<Utc>::from_timestamp(1_751_500_000, 0).unwrap_or_default();
-    let Ok(mut live) = LivePricer::new(&tariff, start, policy) else { return };
+    let Ok(mut live) = LivePricer::new(&tariff, start, policy) else {
+        return;
+    };
     let mut accepted = Vec::new();
     let (mut at, mut wh) = (start, 999_990_000u64);
     for chunk in rest.chunks_exact(8) {
